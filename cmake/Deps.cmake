@@ -1,0 +1,10 @@
+# Every third-party dependency, found through pkg-config. The Debian packages
+# that provide them are listed once, in scripts/install-deps.sh.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)      # libjansson-dev
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)     # libpcre2-dev
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)     # libxxhash-dev
+pkg_check_modules(NETTLE REQUIRED IMPORTED_TARGET nettle)        # nettle-dev
+if(TW_TESTS)
+    pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)    # libcmocka-dev
+endif()

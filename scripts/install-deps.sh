@@ -1,0 +1,41 @@
+#!/bin/sh
+# The one list of Debian packages tidewatch needs to build, test, fuzz and
+# benchmark. Installs only what is missing and says what it installs.
+# Usage: scripts/install-deps.sh [--check]   (--check: list what is missing, install nothing)
+set -eu
+
+PACKAGES="
+build-essential cmake ninja-build pkg-config
+clang clang-14 libclang-rt-14-dev clang-format clang-tidy cppcheck
+libcmocka-dev
+libjansson-dev
+libpcre2-dev
+libxxhash-dev
+nettle-dev
+jq valgrind
+"
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+    echo "missing Debian packages:$missing"
+    exit 1
+fi
+
+echo "install-deps: installing:$missing"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

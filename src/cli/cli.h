@@ -1,0 +1,44 @@
+/*
+ * cli.h: what the subcommand files share: the command table row, exit codes
+ * and small helpers for usage and option errors. Commands are rows in static
+ * tables (nginx/Suricata style); a family such as `intel` has a table of its own.
+ */
+#ifndef TW_CLI_H
+#define TW_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Exit statuses, documented in tidewatch(1). */
+enum tw_exit {
+    TW_EXIT_OK = 0,       /* success: all valid, something found */
+    TW_EXIT_FINDINGS = 1, /* ran fine, and the answer is "no": invalid input, no match */
+    TW_EXIT_USAGE = 2,    /* bad command line */
+    TW_EXIT_ERROR = 3,    /* could not do the job: I/O error, out of memory */
+};
+
+typedef int tw_cmd_fn(int argc, char **argv);
+
+struct tw_cmd {
+    const char *name;
+    tw_cmd_fn *fn;
+    const char *summary; /* one line for the parent's --help */
+};
+
+/*
+ * Runs the row of `cmds` named by argv[1]. `prog` is the command path so far
+ * ("tidewatch intel"), `about` a paragraph for --help. Handles -h/--help and
+ * "help" itself. Returns the command's exit status.
+ */
+int tw_cli_dispatch(const char *prog, const char *about, const struct tw_cmd *cmds, size_t n,
+        int argc, char **argv);
+
+/* Prints "prog: message" and a hint to run --help; returns TW_EXIT_USAGE. */
+int tw_cli_usage_error(const char *prog, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+/* The family entry points (src/cli/cmd_<name>.c). */
+int tw_cmd_intel(int argc, char **argv);
+int tw_cmd_demo(int argc, char **argv);
+
+#endif

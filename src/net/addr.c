@@ -1,0 +1,2 @@
+/* placeholder until the address module lands */
+typedef int tw_net_placeholder;
