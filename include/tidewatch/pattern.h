@@ -29,11 +29,21 @@ struct tw_pattern; /* opaque compiled pattern */
 #define TW_PATTERN_MAX_DEPTH 64
 
 /*
+ * Caps on one tw_pattern_match call: the observations it accepts and the
+ * work (comparisons, search steps) it may spend. Past either it returns
+ * TW_ELIMIT rather than an answer.
+ */
+#define TW_PATTERN_MAX_OBSERVATIONS 4096
+#define TW_PATTERN_MAX_STEPS        2000000
+
+/*
  * Parses and checks `text`. On success *out receives a new pattern (free it
  * with tw_pattern_free) and TW_OK is returned. On failure returns TW_ESYNTAX
  * (or TW_EINVAL for a semantic error such as ISSUBSET on a non-address path,
  * TW_ELIMIT past the caps, TW_ENOMEM), *out is NULL, and err->offset holds the
- * 0-based character position of the problem.
+ * 0-based character position of the problem (counted in code points, which
+ * equals the byte offset for ASCII text); err->msg ends with " at <offset>".
+ * The pattern keeps its own copy of the text; `text` may be freed afterwards.
  */
 int tw_pattern_parse(struct tw_str text, struct tw_pattern **out, struct tw_err *err)
         TW_MUST_CHECK;
@@ -57,7 +67,9 @@ struct tw_pattern_atom {
     struct tw_str path;  /* property path after the colon in canonical form,
                             e.g. "value", "hashes.'SHA-256'", "dst_ref.value", "dst_port" */
     enum tw_atom_op op;
-    struct tw_str value; /* literal: string content unquoted, integers in decimal */
+    struct tw_str value; /* literal: string content unquoted, integers in decimal;
+                            floats, booleans and timestamps as canonical text, hex
+                            digits in lower case, base64 as written */
 };
 
 typedef int tw_pattern_atom_fn(const struct tw_pattern_atom *atom, void *ctx);
@@ -81,8 +93,11 @@ int tw_pattern_atoms(const struct tw_pattern *p, tw_pattern_atom_fn *fn, void *c
  *     "objects": { "0": { "type": "ipv4-addr", "value": "198.51.100.1" },
  *                  "1": { "type": "network-traffic", "dst_ref": "0", "dst_port": 443 } } }
  * References (`*_ref`, `*_refs`) resolve to keys of the same "objects" map.
+ * "first_observed" is required, "last_observed" defaults to it.
  * Sets *matched. Returns TW_OK, or TW_EINVAL (with err) when the observations
- * are malformed.
+ * are malformed, TW_ELIMIT past TW_PATTERN_MAX_OBSERVATIONS or
+ * TW_PATTERN_MAX_STEPS (or when a regular expression hits its match limit),
+ * TW_ENOMEM. docs/internals/PATTERN.md gives the exact semantics.
  */
 int tw_pattern_match(const struct tw_pattern *p, const json_t *observations, bool *matched,
         struct tw_err *err) TW_MUST_CHECK;

@@ -37,6 +37,17 @@ int tw_cli_dispatch(const char *prog, const char *about, const struct tw_cmd *cm
 int tw_cli_usage_error(const char *prog, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
+struct tw_buf;
+struct tw_err;
+
+/*
+ * Reads the whole file at `path` ("-" for standard input) into out, which this
+ * initialises with cap `max`. Returns TW_OK, TW_EIO or TW_ELIMIT with err set.
+ */
+int tw_cli_slurp(const char *path, size_t max, struct tw_buf *out, struct tw_err *err);
+/* Writes data to `path`, or to standard output when path is NULL or "-". */
+int tw_cli_write(const char *path, const char *data, size_t len, struct tw_err *err);
+
 /* The family entry points (src/cli/cmd_<name>.c). */
 int tw_cmd_intel(int argc, char **argv);
 int tw_cmd_demo(int argc, char **argv);

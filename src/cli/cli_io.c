@@ -1,0 +1,62 @@
+/*
+ * cli_io.c: reading whole inputs for the commands (files or standard input,
+ * bounded) and writing outputs to a file or standard output.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tidewatch/alloc.h"
+#include "tidewatch/buf.h"
+#include "tidewatch/err.h"
+
+int tw_cli_slurp(const char *path, size_t max, struct tw_buf *out, struct tw_err *err)
+{
+    bool is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    char chunk[65536];
+    size_t n;
+    int rc = TW_OK;
+
+    tw_buf_init(out, max);
+    if (f == NULL)
+        return tw_err_set(err, TW_EIO, TW_NOPOS, "%s: %s", path, strerror(errno));
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        rc = tw_buf_append(out, chunk, n);
+        if (rc != TW_OK) {
+            (void)tw_err_set(
+                    err, rc, out->len, "%s: %s (limit %zu bytes)", path, tw_strerror(rc), max);
+            break;
+        }
+    }
+    if (rc == TW_OK && ferror(f))
+        rc = tw_err_set(err, TW_EIO, TW_NOPOS, "%s: read error", path);
+    if (!is_stdin)
+        (void)fclose(f);
+    if (rc == TW_OK && out->ptr == NULL)
+        rc = tw_buf_append(out, "", 0);
+    if (rc != TW_OK)
+        tw_buf_cleanup(out);
+    return rc;
+}
+
+int tw_cli_write(const char *path, const char *data, size_t len, struct tw_err *err)
+{
+    bool is_stdout = path == NULL || strcmp(path, "-") == 0;
+    FILE *f = is_stdout ? stdout : fopen(path, "wb");
+    int rc = TW_OK;
+
+    if (f == NULL)
+        return tw_err_set(err, TW_EIO, TW_NOPOS, "%s: %s", path, strerror(errno));
+    if (len > 0 && fwrite(data, 1, len, f) != len)
+        rc = tw_err_set(err, TW_EIO, TW_NOPOS, "%s: write error", is_stdout ? "stdout" : path);
+    if (is_stdout) {
+        if (fflush(f) != 0)
+            rc = tw_err_set(err, TW_EIO, TW_NOPOS, "stdout: write error");
+    } else if (fclose(f) != 0 && rc == TW_OK) {
+        rc = tw_err_set(err, TW_EIO, TW_NOPOS, "%s: %s", path, strerror(errno));
+    }
+    return rc;
+}
