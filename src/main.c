@@ -49,7 +49,16 @@ int main(int argc, char **argv)
             return tw_cli_usage_error("tidewatch", "unknown option '%s'", a);
         }
     }
+    int status;
+
     tw_log_setup(stderr, format, level);
-    return tw_cli_dispatch("tidewatch", about, commands, sizeof(commands) / sizeof(commands[0]),
+    status = tw_cli_dispatch("tidewatch", about, commands, sizeof(commands) / sizeof(commands[0]),
             argc - i + 1, argv + i - 1);
+    /* Every report goes to standard output; a failed write there (full disk,
+     * closed pipe) must not pass for success. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "tidewatch: error writing standard output\n");
+        return TW_EXIT_ERROR;
+    }
+    return status;
 }

@@ -77,8 +77,8 @@ enum tw_ind_state {
 struct tw_index;
 
 /* Caps: indicators and atoms (one indicator can name many values). */
-#define TW_INDEX_MAX_INDICATORS (64u * 1024 * 1024)
-#define TW_INDEX_MAX_ATOMS      (256u * 1024 * 1024)
+#define TW_INDEX_MAX_INDICATORS ((size_t)64 * 1024 * 1024)
+#define TW_INDEX_MAX_ATOMS      ((size_t)256 * 1024 * 1024)
 
 /* Creates an empty index for at most max_indicators indicators; NULL on ENOMEM. */
 struct tw_index *tw_index_new(size_t max_indicators);

@@ -35,13 +35,4 @@ int tw_log_format_parse(const char *s, enum tw_log_format *out) TW_MUST_CHECK;
 /* Writes one record if level is at or below the threshold. */
 void tw_log(enum tw_log_level level, const char *module, const char *fmt, ...) TW_PRINTF(3, 4);
 
-#define tw_log_error(mod, ...) tw_log(TW_LOG_ERROR, (mod), __VA_ARGS__)
-#define tw_log_warn(mod, ...)  tw_log(TW_LOG_WARN, (mod), __VA_ARGS__)
-#define tw_log_info(mod, ...)  tw_log(TW_LOG_INFO, (mod), __VA_ARGS__)
-#define tw_log_debug(mod, ...)                                                                     \
-    do {                                                                                           \
-        if (tw_log_get_level() >= TW_LOG_DEBUG)                                                    \
-            tw_log(TW_LOG_DEBUG, (mod), __VA_ARGS__);                                              \
-    } while (0)
-
 #endif

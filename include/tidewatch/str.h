@@ -52,7 +52,10 @@ int tw_parse_double(struct tw_str s, double *out) TW_MUST_CHECK;
 /* ASCII helpers that ignore the locale. */
 static inline char tw_ascii_lower(char c)
 {
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    if (c < 'A' || c > 'Z')
+        return c;
+    /* NOLINTNEXTLINE(bugprone-narrowing-conversions): 'a'..'z' fits any char */
+    return (char)(c - 'A' + 'a');
 }
 static inline bool tw_ascii_isdigit(char c)
 {

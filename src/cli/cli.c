@@ -44,7 +44,7 @@ int tw_cli_usage_error(const char *prog, const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "%s: ", prog);
+    (void)fprintf(stderr, "%s: ", prog);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);

@@ -692,7 +692,8 @@ int tw_intel_export(const json_t *objects, int to, const char *output)
             rc = tw_cli_write(output, out.ptr ? out.ptr : "", out.len, &err);
         tw_buf_cleanup(&out);
         if (rc == TW_OK)
-            print_export_summary(&res, output && strcmp(output, "-") ? output : "zeek intel");
+            print_export_summary(
+                    &res, output != NULL && strcmp(output, "-") != 0 ? output : "zeek intel");
     } else {
         struct tw_suricata_out so;
         tw_suricata_out_init(&so);

@@ -12,6 +12,7 @@
  */
 #include "tidewatch/index.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -407,7 +408,7 @@ int tw_index_add(struct tw_index *idx, const json_t *indicator, uint8_t tlp, str
     if (rc != TW_OK)
         goto out;
     if (idx->n_atoms + c.n > TW_INDEX_MAX_ATOMS) {
-        rc = tw_err_set(err, TW_ELIMIT, TW_NOPOS, "index full (%u values)", TW_INDEX_MAX_ATOMS);
+        rc = tw_err_set(err, TW_ELIMIT, TW_NOPOS, "index full (%zu values)", TW_INDEX_MAX_ATOMS);
         goto out;
     }
 
@@ -428,7 +429,7 @@ int tw_index_add(struct tw_index *idx, const json_t *indicator, uint8_t tlp, str
         goto out;
     if (!(ind.flags & TW_IND_EXACT)) {
         if ((rc = grow((void **)&idx->patterns, &idx->cap_patterns, idx->n_patterns + 1,
-                     sizeof(*idx->patterns), idx->max_indicators)) != TW_OK)
+                     sizeof(struct tw_pattern *), idx->max_indicators)) != TW_OK)
             goto out;
     }
     if (c.unusable &&
@@ -686,7 +687,7 @@ long tw_index_lookup_text(const struct tw_index *idx, struct tw_str text, enum t
     }
     if (tw_str_find(text, '/') >= 0 || tw_str_find(text, ':') >= 0) {
         long r = -1;
-        tw_buf_init(&b, TW_URL_MAX_LEN * 2);
+        tw_buf_init(&b, (size_t)TW_URL_MAX_LEN * 2);
         if (tw_url_normalize(text, &b, NULL) == TW_OK) {
             *kind = TW_INDEX_URL;
             r = (long)tw_index_lookup_str(idx, TW_INDEX_URL, tw_str_make(b.ptr, b.len), out, max);
@@ -743,8 +744,10 @@ const struct tw_indicator *tw_index_get(const struct tw_index *idx, uint32_t n)
 
 void tw_index_id(const struct tw_index *idx, uint32_t n, char *out)
 {
-    memcpy(out, "indicator--", 11);
-    tw_uuid_format(idx->inds[n].uuid, out + 11);
+    char uuid[TW_UUID_STRLEN];
+
+    tw_uuid_format(idx->inds[n].uuid, uuid);
+    (void)snprintf(out, 48, "indicator--%s", uuid);
 }
 
 const char *tw_index_name(const struct tw_index *idx, uint32_t n)
@@ -791,7 +794,7 @@ const char *tw_index_kind_name(enum tw_index_kind kind)
 size_t tw_index_memory(const struct tw_index *idx)
 {
     return sizeof(*idx) + idx->cap_inds * sizeof(*idx->inds) + idx->names.cap +
-           idx->cap_patterns * sizeof(*idx->patterns) +
+           idx->cap_patterns * sizeof(struct tw_pattern *) +
            idx->cap_unindexed * sizeof(*idx->unindexed) + tw_ipset_memory(idx->ips) +
            tw_domainset_memory(idx->domains) + idx->keys.cap + idx->cap_pend * sizeof(*idx->pend) +
            idx->n_skeys * sizeof(*idx->skeys) + idx->n_postings * sizeof(*idx->postings) +

@@ -79,8 +79,8 @@ static void log_writes_json_lines(void **state)
     (void)state;
     assert_non_null(f);
     tw_log_setup(f, TW_LOG_JSON, TW_LOG_INFO);
-    tw_log_debug("core", "hidden %d", 1);
-    tw_log_info("core", "quote \" here");
+    tw_log(TW_LOG_DEBUG, "core", "hidden %d", 1);
+    tw_log(TW_LOG_INFO, "core", "quote \" here");
     (void)fclose(f);
     assert_null(strstr(buf, "hidden"));
     assert_non_null(strstr(buf, "\"level\":\"info\",\"module\":\"core\","
