@@ -188,8 +188,8 @@ static void ctx_doc(struct tw__stix_ctx *c, struct tw_stix_bundle *b)
 }
 
 /* Points the context at objects[i] (or at the root for a single object). */
-static void ctx_object(struct tw__stix_ctx *c, struct tw_stix_bundle *b, struct tw_stix_object *o,
-        bool single)
+static void ctx_object(
+        struct tw__stix_ctx *c, struct tw_stix_bundle *b, struct tw_stix_object *o, bool single)
 {
     ctx_doc(c, b);
     c->obj = o;
@@ -211,8 +211,8 @@ static void ctx_object(struct tw__stix_ctx *c, struct tw_stix_bundle *b, struct 
 /* One open container while scanning for a byte offset's JSON path. */
 struct scan_frame {
     bool is_array;
-    size_t index;      /* arrays: current element */
-    size_t key_off;    /* objects: last key's offset (inside the quotes) */
+    size_t index;   /* arrays: current element */
+    size_t key_off; /* objects: last key's offset (inside the quotes) */
     size_t key_len;
 };
 
@@ -556,8 +556,8 @@ static int read_objects(struct tw_stix_bundle *b)
 }
 
 /* Records the duplicate key jansson found, at its JSON path. */
-static void report_duplicate(struct tw_stix_bundle *b, const char *data, size_t len,
-        const json_error_t *je, bool single)
+static void report_duplicate(
+        struct tw_stix_bundle *b, const char *data, size_t len, const json_error_t *je, bool single)
 {
     struct tw__stix_ctx c;
     size_t idx;
@@ -599,8 +599,8 @@ int tw_stix_read_mem(const char *data, size_t len, const char *name, unsigned fl
         name = "-";
     }
     if (len > TW_STIX_MAX_INPUT) {
-        return tw_err_set(err, TW_ELIMIT, TW_NOPOS, "%s: larger than %u bytes", name,
-                TW_STIX_MAX_INPUT);
+        return tw_err_set(
+                err, TW_ELIMIT, TW_NOPOS, "%s: larger than %zu bytes", name, TW_STIX_MAX_INPUT);
     }
     b = bundle_new(name, flags);
     if (b == NULL) {
@@ -635,8 +635,8 @@ int tw_stix_read_mem(const char *data, size_t len, const char *name, unsigned fl
     return TW_OK;
 }
 
-int tw_stix_read_file(const char *path, unsigned flags, struct tw_stix_bundle **out,
-        struct tw_err *err)
+int tw_stix_read_file(
+        const char *path, unsigned flags, struct tw_stix_bundle **out, struct tw_err *err)
 {
     FILE *fp;
     struct tw_buf buf;
@@ -662,8 +662,8 @@ int tw_stix_read_file(const char *path, unsigned flags, struct tw_stix_bundle **
     (void)fclose(fp);
     if (rc == TW_ELIMIT) {
         tw_buf_cleanup(&buf);
-        return tw_err_set(err, TW_ELIMIT, TW_NOPOS, "%s: larger than %u bytes", path,
-                TW_STIX_MAX_INPUT);
+        return tw_err_set(
+                err, TW_ELIMIT, TW_NOPOS, "%s: larger than %zu bytes", path, TW_STIX_MAX_INPUT);
     }
     if (rc != TW_OK) {
         tw_buf_cleanup(&buf);
@@ -848,8 +848,8 @@ int tw_stix_problem_format(const struct tw_stix_problem *p, const char *file,
         rc = put_json_string(out, file);
     }
     if (rc == TW_OK) {
-        rc = tw_buf_printf(out, ",\"severity\":\"%s\",\"object\":",
-                tw_stix_severity_name(p->severity));
+        rc = tw_buf_printf(
+                out, ",\"severity\":\"%s\",\"object\":", tw_stix_severity_name(p->severity));
     }
     if (rc == TW_OK) {
         rc = put_json_string(out, p->object);
@@ -877,7 +877,7 @@ int tw_stix_problems_write(const struct tw_stix_bundle *b, FILE *fp, enum tw_sti
     struct tw_buf line;
     int rc = TW_OK;
 
-    tw_buf_init(&line, 64 * 1024);
+    tw_buf_init(&line, (size_t)64 * 1024);
     for (size_t i = 0; i < b->n_problems && rc == TW_OK; i++) {
         tw_buf_reset(&line);
         rc = tw_stix_problem_format(&b->problems[i].pub, b->name, fmt, &line);
