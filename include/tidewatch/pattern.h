@@ -45,8 +45,7 @@ struct tw_pattern; /* opaque compiled pattern */
  * equals the byte offset for ASCII text); err->msg ends with " at <offset>".
  * The pattern keeps its own copy of the text; `text` may be freed afterwards.
  */
-int tw_pattern_parse(struct tw_str text, struct tw_pattern **out, struct tw_err *err)
-        TW_MUST_CHECK;
+int tw_pattern_parse(struct tw_str text, struct tw_pattern **out, struct tw_err *err) TW_MUST_CHECK;
 void tw_pattern_free(struct tw_pattern *p);
 
 /* STIX 2.1 section 12.7 conformance level the pattern needs: 1, 2 or 3. */
@@ -57,15 +56,15 @@ char *tw_pattern_format(const struct tw_pattern *p);
 
 /* Comparison operators an atom can carry. */
 enum tw_atom_op {
-    TW_ATOM_EQ = 0,   /* path = value (also from IN lists) */
-    TW_ATOM_SUBSET,   /* ipv4-addr/ipv6-addr value ISSUBSET 'cidr' */
+    TW_ATOM_EQ = 0, /* path = value (also from IN lists) */
+    TW_ATOM_SUBSET, /* ipv4-addr/ipv6-addr value ISSUBSET 'cidr' */
 };
 
 /* One simple comparison pulled out of a pattern. Slices borrow from the pattern. */
 struct tw_pattern_atom {
-    struct tw_str type;  /* SCO type, e.g. "ipv4-addr", "network-traffic" */
-    struct tw_str path;  /* property path after the colon in canonical form,
-                            e.g. "value", "hashes.'SHA-256'", "dst_ref.value", "dst_port" */
+    struct tw_str type; /* SCO type, e.g. "ipv4-addr", "network-traffic" */
+    struct tw_str path; /* property path after the colon in canonical form,
+                           e.g. "value", "hashes.'SHA-256'", "dst_ref.value", "dst_port" */
     enum tw_atom_op op;
     struct tw_str value; /* literal: string content unquoted, integers in decimal;
                             floats, booleans and timestamps as canonical text, hex
@@ -83,8 +82,8 @@ typedef int tw_pattern_atom_fn(const struct tw_pattern_atom *atom, void *ctx);
  * exists (the pattern must be verified on every observation), or the first
  * non-zero value fn returned.
  */
-int tw_pattern_atoms(const struct tw_pattern *p, tw_pattern_atom_fn *fn, void *ctx, bool *exact)
-        TW_MUST_CHECK;
+int tw_pattern_atoms(
+        const struct tw_pattern *p, tw_pattern_atom_fn *fn, void *ctx, bool *exact) TW_MUST_CHECK;
 
 /*
  * Evaluates the pattern against `observations`, a JSON array of objects shaped
