@@ -65,10 +65,10 @@ static int parse_v4(const char *p, size_t len, size_t base, uint8_t out[4], stru
 static int parse_v6(const char *p, size_t len, uint8_t out[16], struct tw_err *err)
 {
     uint16_t groups[8] = { 0 };
-    uint8_t v4[4];
-    int n = 0;           /* groups read */
-    int gap = -1;        /* group index where "::" stands, or -1 */
-    size_t gap_off = 0;  /* offset of that "::" */
+    uint8_t v4[4] = { 0 };
+    int n = 0;          /* groups read */
+    int gap = -1;       /* group index where "::" stands, or -1 */
+    size_t gap_off = 0; /* offset of that "::" */
     size_t pos = 0;
 
     if (len >= 1 && p[0] == ':') {
@@ -95,13 +95,13 @@ static int parse_v6(const char *p, size_t len, uint8_t out[16], struct tw_err *e
                 return rc;
             groups[n++] = (uint16_t)((v4[0] << 8) | v4[1]);
             groups[n++] = (uint16_t)((v4[2] << 8) | v4[3]);
-            pos = len;
             break;
         }
         if (pos == start)
             return tw_err_set(err, TW_EINVAL, pos, "IPv6 address: expected a hex digit");
         if (pos - start > 4)
-            return tw_err_set(err, TW_EINVAL, start + 4, "IPv6 address: group longer than 4 digits");
+            return tw_err_set(
+                    err, TW_EINVAL, start + 4, "IPv6 address: group longer than 4 digits");
         if (n == 8)
             return tw_err_set(err, TW_EINVAL, start, "IPv6 address: too many groups");
         groups[n++] = (uint16_t)v;
@@ -129,12 +129,12 @@ static int parse_v6(const char *p, size_t len, uint8_t out[16], struct tw_err *e
     if (gap < 0)
         gap = n;
     for (int i = 0; i < gap; i++) {
-        out[2 * i] = (uint8_t)(groups[i] >> 8);
-        out[2 * i + 1] = (uint8_t)groups[i];
+        out[(size_t)i * 2] = (uint8_t)(groups[i] >> 8);
+        out[(size_t)i * 2 + 1] = (uint8_t)groups[i];
     }
     for (int i = gap, j = 8 - (n - gap); i < n; i++, j++) {
-        out[2 * j] = (uint8_t)(groups[i] >> 8);
-        out[2 * j + 1] = (uint8_t)groups[i];
+        out[(size_t)j * 2] = (uint8_t)(groups[i] >> 8);
+        out[(size_t)j * 2 + 1] = (uint8_t)groups[i];
     }
     return TW_OK;
 }
@@ -224,7 +224,7 @@ int tw_ip_format(const struct tw_ip *ip, char out[TW_IP_STRLEN])
     /* Longest run of zero groups, two or more long, the first on a tie. */
     for (int i = 0; i < 8;) {
         int j = i;
-        while (j < 8 && b[2 * j] == 0 && b[2 * j + 1] == 0)
+        while (j < 8 && b[(size_t)j * 2] == 0 && b[(size_t)j * 2 + 1] == 0)
             j++;
         if (j - i > best_len && j - i >= 2) {
             best = i;
@@ -241,7 +241,7 @@ int tw_ip_format(const struct tw_ip *ip, char out[TW_IP_STRLEN])
         }
         if (i > 0 && i != best + best_len)
             out[n++] = ':';
-        n += put_hex16(out + n, (unsigned)((b[2 * i] << 8) | b[2 * i + 1]));
+        n += put_hex16(out + n, (unsigned)((b[(size_t)i * 2] << 8) | b[(size_t)i * 2 + 1]));
     }
     out[n] = '\0';
     return n;
@@ -255,6 +255,7 @@ int tw_cidr_parse_flags(struct tw_str s, struct tw_ip *net, unsigned *prefix_len
     unsigned plen, f = 0;
     int rc;
 
+    memset(&ip, 0, sizeof(ip));
     if (slash == NULL) {
         rc = tw_ip_parse(s, &ip, err);
         if (rc != TW_OK)
@@ -380,5 +381,5 @@ void tw_ip_from_v4(struct tw_ip *out, uint32_t addr_host_order)
 uint32_t tw_ip_v4(const struct tw_ip *ip)
 {
     return ((uint32_t)ip->bytes[0] << 24) | ((uint32_t)ip->bytes[1] << 16) |
-            ((uint32_t)ip->bytes[2] << 8) | (uint32_t)ip->bytes[3];
+           ((uint32_t)ip->bytes[2] << 8) | (uint32_t)ip->bytes[3];
 }
