@@ -7,7 +7,8 @@
  *   kind         pattern paths                                   structure
  *   address      ipv4-addr:value, ipv6-addr:value (= or ISSUBSET),  CIDR set (ipset.h)
  *                network-traffic:src_ref.value / dst_ref.value
- *   domain       domain-name:value                               domain set (domain.h)
+ *   domain       domain-name:value (=, and LIKE '%.x' for any      domain set (domain.h)
+ *                subdomain of x)
  *   url          url:value (normalised, url.h)                   string map
  *   email        email-addr:value                                string map
  *   file hash    file:hashes.*, artifact:hashes.*                string map (lower-case hex)

@@ -58,6 +58,8 @@ char *tw_pattern_format(const struct tw_pattern *p);
 enum tw_atom_op {
     TW_ATOM_EQ = 0, /* path = value (also from IN lists) */
     TW_ATOM_SUBSET, /* ipv4-addr/ipv6-addr value ISSUBSET 'cidr' */
+    TW_ATOM_SUFFIX, /* domain-name:value LIKE '%.<value>': any subdomain of value
+                       (never exact: a suffix set also holds value itself) */
 };
 
 /* One simple comparison pulled out of a pattern. Slices borrow from the pattern. */
@@ -84,6 +86,18 @@ typedef int tw_pattern_atom_fn(const struct tw_pattern_atom *atom, void *ctx);
  */
 int tw_pattern_atoms(
         const struct tw_pattern *p, tw_pattern_atom_fn *fn, void *ctx, bool *exact) TW_MUST_CHECK;
+
+/* Whether the caller can use an atom (for example: the index holds its path). */
+typedef bool tw_pattern_accept_fn(const struct tw_pattern_atom *atom, void *ctx);
+
+/*
+ * Like tw_pattern_atoms, but only atoms `accept` approves count: a comparison
+ * with an unusable atom has no atom set, so a conjunction picks a side whose
+ * atoms are all usable and a disjunction with an unusable branch has none
+ * (TW_ENOTFOUND). accept NULL approves every atom.
+ */
+int tw_pattern_atoms_filtered(const struct tw_pattern *p, tw_pattern_accept_fn *accept,
+        void *accept_ctx, tw_pattern_atom_fn *fn, void *ctx, bool *exact) TW_MUST_CHECK;
 
 /*
  * Evaluates the pattern against `observations`, a JSON array of objects shaped

@@ -129,7 +129,8 @@ int tw_cmd_demo(int argc, char **argv)
     static const struct option opts[] = { { "write-bundle", required_argument, NULL, 'w' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
     static const char *const lookups[] = { "203.0.113.17", "192.0.2.200", "2001:db8:5a17::41",
-        "Telemetry-Update.example.", "http://TELEMETRY-UPDATE.example:80/fw/update.bin#top",
+        "Telemetry-Update.example.", "mx1.cdn-edge-sync.example",
+        "http://TELEMETRY-UPDATE.example:80/fw/update.bin#top",
         "A3C1F0D5E2B8497C6D1E0F9A8B7C6D5E4F3A2B1C0D9E8F7A6B5C4D3E2F1A0B9C", "192.0.2.10",
         "198.51.100.99", "8.8.8.8" };
     const char *write_to = NULL;

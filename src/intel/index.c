@@ -76,6 +76,7 @@ struct staged {
     unsigned plen;
     uint32_t key_off; /* other kinds: offset in the staging buffer */
     uint32_t key_len;
+    bool suffix; /* TW_INDEX_DOMAIN: this domain and every subdomain */
 };
 
 /* State shared with the atom callback while one indicator is added. */
@@ -193,7 +194,8 @@ int tw_index_kind_of_atom(const struct tw_pattern_atom *atom, bool *keeps_exact)
             path_ok = tw_str_eq(atom->path, rp);
         if (!path_ok)
             continue;
-        if (atom->op == TW_ATOM_SUBSET && r->kind != TW_INDEX_ADDR)
+        if ((atom->op == TW_ATOM_SUBSET && r->kind != TW_INDEX_ADDR) ||
+                (atom->op == TW_ATOM_SUFFIX && r->kind != TW_INDEX_DOMAIN))
             return -1;
         *keeps_exact = r->keeps_exact;
         return (int)r->kind;
@@ -230,6 +232,7 @@ static int stage_atom(
     s = &c->atoms[c->n];
     memset(s, 0, sizeof(*s));
     s->kind = kind;
+    s->suffix = atom->op == TW_ATOM_SUFFIX;
     switch (kind) {
         case TW_INDEX_ADDR:
             /* An '=' with a CIDR value is read as the range it names. */
@@ -281,6 +284,15 @@ static int stage_atom(
     return TW_OK;
 }
 
+/* The index can hold an atom when its (type, path) has a row in atom_rules. */
+static bool accept_atom(const struct tw_pattern_atom *atom, void *arg)
+{
+    bool keeps_exact;
+
+    (void)arg;
+    return tw_index_kind_of_atom(atom, &keeps_exact) >= 0;
+}
+
 static int on_atom(const struct tw_pattern_atom *atom, void *arg)
 {
     struct add_ctx *c = arg;
@@ -288,7 +300,7 @@ static int on_atom(const struct tw_pattern_atom *atom, void *arg)
     int kind = tw_index_kind_of_atom(atom, &keeps_exact);
 
     if (kind < 0) {
-        /* A disjunct the index cannot see: the pattern must be verified always. */
+        /* Cannot happen with accept_atom; treated as "verify everywhere". */
         c->unusable = true;
         return TW_OK;
     }
@@ -399,7 +411,7 @@ int tw_index_add(struct tw_index *idx, const json_t *indicator, uint8_t tlp, str
     c.err = err;
     c.exact = true;
     tw_buf_init(&c.scratch, (size_t)TW_INDEX_MAX_ATOMS_PER_INDICATOR * 64);
-    rc = tw_pattern_atoms(pat, on_atom, &c, &pattern_exact);
+    rc = tw_pattern_atoms_filtered(pat, accept_atom, NULL, on_atom, &c, &pattern_exact);
     if (rc == TW_ENOTFOUND || (rc == TW_OK && c.unusable)) {
         c.n = 0;
         c.unusable = true;
@@ -457,7 +469,8 @@ int tw_index_add(struct tw_index *idx, const json_t *indicator, uint8_t tlp, str
                 rc = tw_ipset_add(idx->ips, &a->net, a->plen, n);
                 break;
             case TW_INDEX_DOMAIN:
-                rc = tw_domainset_add(idx->domains, key, TW_DOMAIN_EXACT, n);
+                rc = tw_domainset_add(
+                        idx->domains, key, a->suffix ? TW_DOMAIN_SUFFIX : TW_DOMAIN_EXACT, n);
                 break;
             default: {
                 size_t off = idx->keys.len;

@@ -222,22 +222,65 @@ char *tw_pattern_format(const struct tw_pattern *p)
 
 /* ==== Atoms ==== */
 
-/* Atom count of a comparison tree; false when it has no atom set. */
-static bool cmp_count(const struct tw__cmp *c, size_t *n, bool *exact)
+/* The caller's filter of usable atoms (NULL accepts every atom). */
+struct filt {
+    tw_pattern_accept_fn *accept;
+    void *ctx;
+};
+
+/*
+ * Whether a LIKE comparison names "any subdomain of X": domain-name:value
+ * LIKE '%.X' where X has no further wildcard. Sets *suffix to X.
+ */
+static bool like_suffix(const struct tw__cmp *c, struct tw_str *suffix)
+{
+    struct tw_str v;
+
+    if (c->op != TW__OP_LIKE || c->n_lits != 1 || !tw_str_eq_cstr(c->path.type, "domain-name") ||
+            !tw_str_eq_cstr(c->path.canon, "value"))
+        return false;
+    v = c->lits[0].text;
+    if (v.len < 3 || v.ptr[0] != '%' || v.ptr[1] != '.')
+        return false;
+    for (size_t i = 2; i < v.len; i++)
+        if (v.ptr[i] == '%' || v.ptr[i] == '_')
+            return false;
+    *suffix = tw_str_make(v.ptr + 2, v.len - 2);
+    return true;
+}
+
+/* The atoms of one positive comparison, one per literal; false when it has none. */
+static bool test_atom(const struct tw__cmp *c, size_t i, struct tw_pattern_atom *atom)
+{
+    atom->type = c->path.type;
+    atom->path = c->path.canon;
+    if (c->negated)
+        return false;
+    if (c->op == TW__OP_LIKE) {
+        atom->op = TW_ATOM_SUFFIX;
+        return i == 0 && like_suffix(c, &atom->value);
+    }
+    if (c->op != TW__OP_EQ && c->op != TW__OP_ISSUBSET && c->op != TW__OP_IN)
+        return false;
+    atom->op = c->op == TW__OP_ISSUBSET ? TW_ATOM_SUBSET : TW_ATOM_EQ;
+    atom->value = c->lits[i].text;
+    return true;
+}
+
+/* Atom count of a comparison tree; false when it has no (usable) atom set. */
+static bool cmp_count(const struct filt *f, const struct tw__cmp *c, size_t *n, bool *exact)
 {
     if (c->kind == TW__CMP_TEST) {
-        *exact = true;
-        if (c->negated)
-            return false;
-        if (c->op == TW__OP_EQ || c->op == TW__OP_ISSUBSET) {
-            *n = 1;
-            return true;
+        size_t n_atoms = c->op == TW__OP_IN ? c->n_lits : 1;
+        for (size_t i = 0; i < n_atoms; i++) {
+            struct tw_pattern_atom atom;
+            if (!test_atom(c, i, &atom) || (f->accept != NULL && !f->accept(&atom, f->ctx)))
+                return false;
         }
-        if (c->op == TW__OP_IN) {
-            *n = c->n_lits;
-            return true;
-        }
-        return false;
+        /* A suffix atom also covers the parent name itself: a candidate only. */
+        *exact = c->op != TW__OP_LIKE;
+        *n = n_atoms;
+        return true;
     }
     if (c->kind == TW__CMP_OR) {
         size_t sum = 0;
@@ -245,7 +288,7 @@ static bool cmp_count(const struct tw__cmp *c, size_t *n, bool *exact)
         for (size_t i = 0; i < c->n_kids; i++) {
             size_t k;
             bool e;
-            if (!cmp_count(c->kids[i], &k, &e))
+            if (!cmp_count(f, c->kids[i], &k, &e))
                 return false;
             sum += k;
             all_exact = all_exact && e;
@@ -259,7 +302,7 @@ static bool cmp_count(const struct tw__cmp *c, size_t *n, bool *exact)
         for (size_t i = 0; i < c->n_kids; i++) {
             size_t k;
             bool e;
-            if (cmp_count(c->kids[i], &k, &e) && (!found || k < *n)) {
+            if (cmp_count(f, c->kids[i], &k, &e) && (!found || k < *n)) {
                 *n = k;
                 found = true;
             }
@@ -269,18 +312,18 @@ static bool cmp_count(const struct tw__cmp *c, size_t *n, bool *exact)
     }
 }
 
-static bool obs_count(const struct tw__obs *o, size_t *n, bool *exact)
+static bool obs_count(const struct filt *f, const struct tw__obs *o, size_t *n, bool *exact)
 {
     switch (o->kind) {
         case TW__OBS_BRACKET:
-            return cmp_count(o->cmp, n, exact);
+            return cmp_count(f, o->cmp, n, exact);
         case TW__OBS_OR: {
             size_t sum = 0;
             bool all_exact = true;
             for (size_t i = 0; i < o->n_kids; i++) {
                 size_t k;
                 bool e;
-                if (!obs_count(o->kids[i], &k, &e))
+                if (!obs_count(f, o->kids[i], &k, &e))
                     return false;
                 sum += k;
                 all_exact = all_exact && e;
@@ -295,7 +338,7 @@ static bool obs_count(const struct tw__obs *o, size_t *n, bool *exact)
             for (size_t i = 0; i < o->n_kids; i++) {
                 size_t k;
                 bool e;
-                if (obs_count(o->kids[i], &k, &e) && (!found || k < *n)) {
+                if (obs_count(f, o->kids[i], &k, &e) && (!found || k < *n)) {
                     *n = k;
                     found = true;
                 }
@@ -304,7 +347,7 @@ static bool obs_count(const struct tw__obs *o, size_t *n, bool *exact)
             return found;
         }
         default: {
-            bool found = obs_count(o->kids[0], n, exact);
+            bool found = obs_count(f, o->kids[0], n, exact);
             *exact = false;
             return found;
         }
@@ -312,20 +355,20 @@ static bool obs_count(const struct tw__obs *o, size_t *n, bool *exact)
 }
 
 struct emit {
+    struct filt filt;
     tw_pattern_atom_fn *fn;
     void *ctx;
 };
 
 static int emit_test(const struct emit *e, const struct tw__cmp *c)
 {
-    struct tw_pattern_atom atom;
+    size_t n_atoms = c->op == TW__OP_IN ? c->n_lits : 1;
 
-    atom.type = c->path.type;
-    atom.path = c->path.canon;
-    atom.op = c->op == TW__OP_ISSUBSET ? TW_ATOM_SUBSET : TW_ATOM_EQ;
-    for (size_t i = 0; i < c->n_lits; i++) {
+    for (size_t i = 0; i < n_atoms; i++) {
+        struct tw_pattern_atom atom;
         int rc;
-        atom.value = c->lits[i].text;
+        if (!test_atom(c, i, &atom))
+            continue;
         if ((rc = e->fn(&atom, e->ctx)) != 0)
             return rc;
     }
@@ -350,7 +393,7 @@ static int emit_cmp(const struct emit *e, const struct tw__cmp *c)
     for (size_t i = 0; i < c->n_kids; i++) {
         size_t k;
         bool ex;
-        if (cmp_count(c->kids[i], &k, &ex) && (!found || k < best_n)) {
+        if (cmp_count(&e->filt, c->kids[i], &k, &ex) && (!found || k < best_n)) {
             best = i;
             best_n = k;
             found = true;
@@ -379,7 +422,7 @@ static int emit_obs(const struct emit *e, const struct tw__obs *o)
             for (size_t i = 0; i < o->n_kids; i++) {
                 size_t k;
                 bool ex;
-                if (obs_count(o->kids[i], &k, &ex) && (!found || k < best_n)) {
+                if (obs_count(&e->filt, o->kids[i], &k, &ex) && (!found || k < best_n)) {
                     best = i;
                     best_n = k;
                     found = true;
@@ -391,15 +434,21 @@ static int emit_obs(const struct emit *e, const struct tw__obs *o)
     }
 }
 
-int tw_pattern_atoms(const struct tw_pattern *p, tw_pattern_atom_fn *fn, void *ctx, bool *exact)
+int tw_pattern_atoms_filtered(const struct tw_pattern *p, tw_pattern_accept_fn *accept,
+        void *accept_ctx, tw_pattern_atom_fn *fn, void *ctx, bool *exact)
 {
-    struct emit e = { fn, ctx };
+    struct emit e = { { accept, accept_ctx }, fn, ctx };
     size_t n = 0;
     bool ex = false;
 
     *exact = false;
-    if (!obs_count(p->root, &n, &ex))
+    if (!obs_count(&e.filt, p->root, &n, &ex))
         return TW_ENOTFOUND;
     *exact = ex;
     return emit_obs(&e, p->root);
+}
+
+int tw_pattern_atoms(const struct tw_pattern *p, tw_pattern_atom_fn *fn, void *ctx, bool *exact)
+{
+    return tw_pattern_atoms_filtered(p, NULL, NULL, fn, ctx, exact);
 }

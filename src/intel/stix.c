@@ -589,7 +589,7 @@ int tw_stix_read_mem(const char *data, size_t len, const char *name, unsigned fl
         struct tw_stix_bundle **out, struct tw_err *err)
 {
     json_error_t je;
-    json_error_t dup;
+    json_error_t dup = { 0 };
     struct tw_stix_bundle *b;
     bool had_dup = false;
     int rc;

@@ -61,6 +61,11 @@ static struct tw_index *fixture(void)
             "[ipv4-addr:value = '203.0.113.17' OR ipv4-addr:value ISSUBSET '203.0.0.0/16']"); /* 12
                                                                                                */
     add(idx, ID(13), "[domain-name:value = 'a.example'] OR [file:name = 'x.bin']"); /* 13 */
+    add(idx, ID(14),
+            "[domain-name:value = 'sub.example' OR domain-name:value LIKE '%.sub.example']"); /* 14
+                                                                                               */
+    add(idx, ID(15),
+            "[network-traffic:protocols[*] = 'tcp' AND network-traffic:dst_port = 4444]"); /* 15 */
     assert_int_equal(tw_index_build(idx), TW_OK);
     return idx;
 }
@@ -155,6 +160,35 @@ static void index_exactness_and_verification(void **state)
     assert_true(has(un, n_un, 8) && has(un, n_un, 13));
     assert_true(tw_index_get(idx, 13)->flags & TW_IND_UNINDEXED);
     assert_int_equal(tw_index_lookup_domain(idx, TW_STR("a.example"), out, 4), 0);
+    tw_index_free(idx);
+}
+
+static void index_domain_suffix_from_like(void **state)
+{
+    struct tw_index *idx = fixture();
+    uint32_t out[4];
+
+    (void)state;
+    /* LIKE '%.sub.example' names every subdomain: a candidate, verified later. */
+    assert_int_equal(tw_index_lookup_domain(idx, TW_STR("deep.www.sub.example"), out, 4), 1);
+    assert_int_equal(out[0], 14);
+    assert_int_equal(tw_index_lookup_domain(idx, TW_STR("sub.example"), out, 4), 1);
+    assert_int_equal(tw_index_lookup_domain(idx, TW_STR("xsub.example"), out, 4), 0);
+    assert_false(tw_index_get(idx, 14)->flags & TW_IND_EXACT);
+    assert_non_null(tw_index_pattern(idx, 14));
+    tw_index_free(idx);
+}
+
+static void index_conjunction_uses_the_indexable_side(void **state)
+{
+    struct tw_index *idx = fixture();
+    uint32_t out[4];
+
+    (void)state;
+    /* protocols[*] comes first but the index cannot hold it: the port is used. */
+    assert_false(tw_index_get(idx, 15)->flags & TW_IND_UNINDEXED);
+    assert_int_equal(tw_index_lookup_port(idx, 4444, true, out, 4), 1);
+    assert_int_equal(out[0], 15);
     tw_index_free(idx);
 }
 
@@ -273,9 +307,9 @@ static void index_reports_memory_and_counts(void **state)
     struct tw_index *idx = fixture();
 
     (void)state;
-    assert_int_equal(tw_index_count(idx), 14);
+    assert_int_equal(tw_index_count(idx), 16);
     assert_int_equal(tw_index_kind_count(idx, TW_INDEX_ADDR), 8);
-    assert_int_equal(tw_index_kind_count(idx, TW_INDEX_DOMAIN), 1);
+    assert_int_equal(tw_index_kind_count(idx, TW_INDEX_DOMAIN), 3);
     assert_true(tw_index_memory(idx) > 0);
     assert_string_equal(tw_index_kind_name(TW_INDEX_CERT_HASH), "cert-hash");
     tw_index_free(idx);
@@ -287,6 +321,8 @@ int main(void)
         cmocka_unit_test(index_addresses_return_every_containing_indicator),
         cmocka_unit_test(index_strings_are_normalised),
         cmocka_unit_test(index_exactness_and_verification),
+        cmocka_unit_test(index_domain_suffix_from_like),
+        cmocka_unit_test(index_conjunction_uses_the_indexable_side),
         cmocka_unit_test(index_text_lookup_classifies),
         cmocka_unit_test(index_validity_states),
         cmocka_unit_test(index_rejects_bad_indicators_whole),

@@ -490,7 +490,10 @@ static int collect(const struct tw_pattern_atom *a, void *ctx)
     if (as->n < 16)
         (void)snprintf(as->list[as->n], sizeof(as->list[0]), "%.*s|%.*s|%s|%.*s", (int)a->type.len,
                 a->type.ptr, (int)a->path.len, a->path.ptr,
-                a->op == TW_ATOM_SUBSET ? "subset" : "eq", (int)a->value.len, a->value.ptr);
+                a->op == TW_ATOM_SUBSET   ? "subset"
+                : a->op == TW_ATOM_SUFFIX ? "suffix"
+                                          : "eq",
+                (int)a->value.len, a->value.ptr);
     as->n++;
     return as->stop_after && (int)as->n >= as->stop_after ? 42 : 0;
 }
@@ -505,6 +508,48 @@ static int atoms_of(const char *text, struct atoms *as, bool *exact)
     rc = tw_pattern_atoms(p, collect, as, exact);
     tw_pattern_free(p);
     return rc;
+}
+
+/* Accepts every atom except those on the path "c". */
+static bool reject_c(const struct tw_pattern_atom *a, void *ctx)
+{
+    (void)ctx;
+    return !tw_str_eq_cstr(a->path, "c");
+}
+
+static void pattern_atoms_suffix_and_filter(void **state)
+{
+    struct atoms as = { .stop_after = 0 };
+    struct tw_pattern *p;
+    bool exact;
+
+    (void)state;
+    /* LIKE '%.x' on a domain is "any subdomain of x": a suffix atom, never exact. */
+    assert_int_equal(atoms_of("[domain-name:value = 'x.example' OR "
+                              "domain-name:value LIKE '%.x.example']",
+                             &as, &exact),
+            TW_OK);
+    assert_int_equal(as.n, 2);
+    assert_string_equal(as.list[1], "domain-name|value|suffix|x.example");
+    assert_false(exact);
+    /* Other LIKE forms give nothing: a second wildcard, another path. */
+    assert_int_equal(
+            atoms_of("[domain-name:value LIKE '%.x%.example']", &as, &exact), TW_ENOTFOUND);
+    assert_int_equal(atoms_of("[url:value LIKE '%.x.example']", &as, &exact), TW_ENOTFOUND);
+    /* A filter steers a conjunction to the usable side ... */
+    p = parse_ok("[abc:c = 1 AND abc:d IN (2, 3)]");
+    as.n = 0;
+    assert_int_equal(tw_pattern_atoms_filtered(p, reject_c, NULL, collect, &as, &exact), TW_OK);
+    assert_int_equal(as.n, 2);
+    assert_string_equal(as.list[0], "abc|d|eq|2");
+    tw_pattern_free(p);
+    /* ... and a disjunction with an unusable branch has no atom set. */
+    p = parse_ok("[abc:d = 2] OR [abc:c = 1]");
+    as.n = 0;
+    assert_int_equal(
+            tw_pattern_atoms_filtered(p, reject_c, NULL, collect, &as, &exact), TW_ENOTFOUND);
+    assert_int_equal(as.n, 0);
+    tw_pattern_free(p);
 }
 
 static void pattern_atoms_follow_the_rules(void **state)
@@ -610,6 +655,7 @@ int main(void)
         cmocka_unit_test(pattern_enforces_caps),
         cmocka_unit_test(pattern_survives_allocation_failures),
         cmocka_unit_test(pattern_atoms_follow_the_rules),
+        cmocka_unit_test(pattern_atoms_suffix_and_filter),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
