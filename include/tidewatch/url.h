@@ -7,7 +7,8 @@
  *   - the default port dropped (http :80, https :443, ftp :21);
  *   - an empty path becomes "/";
  *   - percent-escapes of unreserved characters (RFC 3986 section 2.3) decoded,
- *     the hex digits of the remaining escapes upper-cased;
+ *     the hex digits of the remaining escapes upper-cased, and a '%' that
+ *     starts no escape written as "%25" (so the normal form is stable);
  *   - the fragment removed (it never travels on the wire);
  *   - user information kept (it can be what identifies a phishing URL).
  * A URL without a scheme ("evil.com/x", as Zeek writes them) is read as http.

@@ -46,6 +46,11 @@ static int put_escaped(struct tw_buf *out, const char *p, size_t n)
                 rc = tw_buf_append(out, esc, 3);
             }
             i += 2;
+        } else if (p[i] == '%') {
+            /* A '%' that starts no valid escape is written as one, so that a
+             * decoded character after it can never form a new escape: the
+             * normal form must normalise to itself. */
+            rc = tw_buf_append(out, "%25", 3);
         } else {
             rc = tw_buf_putc(out, p[i]);
         }
@@ -127,7 +132,8 @@ int tw_url_normalize(struct tw_str url, struct tw_buf *out, struct tw_err *err)
     }
     if (host_end == host_start)
         return tw_err_set(err, TW_EINVAL, i + host_start, "url: empty host");
-    if (host_end - host_start > 1 && auth.ptr[host_end - 1] == '.' && auth.ptr[host_start] != '[')
+    while (host_end - host_start > 1 && auth.ptr[host_end - 1] == '.' &&
+            auth.ptr[host_start] != '[')
         host_end--;
     for (size_t k = host_start; k < host_end; k++)
         if ((rc = tw_buf_putc(out, tw_ascii_lower(auth.ptr[k]))) != TW_OK)
