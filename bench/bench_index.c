@@ -3,8 +3,9 @@
  *
  *   bench_index [N] [DIR]
  *
- * Generates N mixed indicators (70% IPv4 addresses, 10% IPv4 CIDRs /8../30,
- * 20% domains; default 1,000,000), then reports:
+ * Generates N mixed indicators (70% IPv4 addresses, 10% IPv4 CIDRs /8../31
+ * weighted towards long prefixes as real feeds are, 20% domains; default
+ * 1,000,000), then reports:
  *   - index build rate (pattern parse + atoms + insertion), indicators/s;
  *   - IPv4 lookup rate on one core, for random addresses and for addresses in
  *     the set, and the domain lookup rate;
@@ -47,6 +48,29 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * A CIDR length in /8../31 drawn with weight 2^(L/2), so most are /24../31 as
+ * in real feeds (a uniform draw would put every address inside ~30 prefixes).
+ */
+static unsigned cidr_len(void)
+{
+    static double cum[32];
+    double u;
+
+    if (cum[31] == 0) {
+        double total = 0;
+        for (unsigned l = 8; l < 32; l++)
+            cum[l] = (total += (double)(1u << (l / 2)));
+        for (unsigned l = 8; l < 32; l++)
+            cum[l] /= total;
+    }
+    u = (double)(rng() >> 11) / 9007199254740992.0;
+    for (unsigned l = 8; l < 32; l++)
+        if (u < cum[l])
+            return l;
+    return 31;
+}
+
 static void make_pattern(size_t i, char *pat, size_t n, uint32_t *addr, char *dom, size_t dn)
 {
     unsigned kind = (unsigned)(i % 10);
@@ -59,7 +83,7 @@ static void make_pattern(size_t i, char *pat, size_t n, uint32_t *addr, char *do
         snprintf(pat, n, "[ipv4-addr:value = '%u.%u.%u.%u']", a >> 24, (a >> 16) & 255,
                 (a >> 8) & 255, a & 255);
     } else if (kind < 8) {
-        unsigned plen = 8 + (unsigned)(rng() % 23);
+        unsigned plen = cidr_len();
         a &= plen == 0 ? 0 : ~0u << (32 - plen);
         snprintf(pat, n, "[ipv4-addr:value ISSUBSET '%u.%u.%u.%u/%u']", a >> 24, (a >> 16) & 255,
                 (a >> 8) & 255, a & 255, plen);
@@ -130,7 +154,9 @@ int main(int argc, char **argv)
     if (tw_index_build(idx) != TW_OK)
         return 1;
     t1 = now_s();
-    printf("indicators            %zu (70%% IPv4, 10%% IPv4 CIDR, 20%% domains)\n", n);
+    printf("indicators            %zu (70%% IPv4, 10%% IPv4 CIDR /8../31 weighted 2^(L/2), "
+           "20%% domains)\n",
+            n);
     printf("index build           %.2f s, %.0f indicators/s (parse + atoms + insert)\n", t1 - t0,
             (double)n / (t1 - t0));
     printf("index memory          %.1f bytes per indicator (%.1f MiB)\n",

@@ -56,13 +56,12 @@ enum tw_index_kind {
 #define TW_IND_REVOKED   0x02u /* the indicator says revoked: true */
 #define TW_IND_UNINDEXED 0x04u /* no index atoms: verify on every observation */
 
-/* One indexed indicator. Times are seconds since the epoch clamped to 32 bits. */
+/* One indexed indicator (32 bytes). Times are seconds since the epoch clamped to 32 bits. */
 struct tw_indicator {
     uint8_t uuid[16];     /* the UUID of its "indicator--<uuid>" id */
     uint32_t valid_from;  /* 0 when before 1970 */
     uint32_t valid_until; /* UINT32_MAX when absent */
     uint32_t name_off;    /* offset of its name in the index's name table; 0 = none */
-    uint32_t verify_slot; /* slot of its compiled pattern, or UINT32_MAX when exact */
     uint8_t tlp;          /* the caller's TLP code (tlp.h), stored as given */
     uint8_t flags;        /* TW_IND_* */
 };

@@ -26,6 +26,13 @@
 
 /* ==== Types ==== */
 
+/* The compiled pattern of one indicator that needs verification. Appended in
+ * indicator order, so the array is sorted by `ind`. */
+struct verify {
+    uint32_t ind;
+    struct tw_pattern *pattern;
+};
+
 /* A (kind, key, indicator) triple waiting for tw_index_build. */
 struct pending {
     uint32_t key_off; /* offset of the key in idx->keys */
@@ -47,8 +54,8 @@ struct tw_index {
     size_t max_indicators;
     struct tw_indicator *inds;
     size_t n_inds, cap_inds;
-    struct tw_buf names;          /* NUL-separated names; offset 0 is the empty name */
-    struct tw_pattern **patterns; /* verify slots */
+    struct tw_buf names;     /* NUL-separated names; offset 0 is the empty name */
+    struct verify *patterns; /* compiled patterns of non-exact indicators, by indicator */
     size_t n_patterns, cap_patterns;
     uint32_t *unindexed;
     size_t n_unindexed, cap_unindexed;
@@ -153,6 +160,20 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem, size_t max)
     *arr = p;
     *cap = ncap;
     return TW_OK;
+}
+
+/* Gives back the unused tail of a grown array (growth doubles). Best effort. */
+static void shrink_to_fit(void **arr, size_t *cap, size_t n, size_t elem)
+{
+    void *p;
+
+    if (*arr == NULL || n == 0 || n == *cap)
+        return;
+    p = tw_reallocarray(*arr, n, elem);
+    if (p != NULL) {
+        *arr = p;
+        *cap = n;
+    }
 }
 
 static uint32_t clamp_time(int64_t sec)
@@ -350,7 +371,7 @@ void tw_index_free(struct tw_index *idx)
     if (idx == NULL)
         return;
     for (size_t i = 0; i < idx->n_patterns; i++)
-        tw_pattern_free(idx->patterns[i]);
+        tw_pattern_free(idx->patterns[i].pattern);
     tw_free(idx->patterns);
     tw_free(idx->inds);
     tw_free(idx->unindexed);
@@ -429,7 +450,6 @@ int tw_index_add(struct tw_index *idx, const json_t *indicator, uint8_t tlp, str
     ind.valid_from = read_time(indicator, "valid_from", &t) == TW_OK ? clamp_time(t) : 0;
     ind.valid_until = read_time(indicator, "valid_until", &t) == TW_OK ? clamp_time(t) : UINT32_MAX;
     ind.tlp = tlp;
-    ind.verify_slot = UINT32_MAX;
     if (json_is_true(json_object_get(indicator, "revoked")))
         ind.flags |= TW_IND_REVOKED;
     if (c.unusable)
@@ -441,7 +461,7 @@ int tw_index_add(struct tw_index *idx, const json_t *indicator, uint8_t tlp, str
         goto out;
     if (!(ind.flags & TW_IND_EXACT)) {
         if ((rc = grow((void **)&idx->patterns, &idx->cap_patterns, idx->n_patterns + 1,
-                     sizeof(struct tw_pattern *), idx->max_indicators)) != TW_OK)
+                     sizeof(*idx->patterns), idx->max_indicators)) != TW_OK)
             goto out;
     }
     if (c.unusable &&
@@ -497,8 +517,8 @@ int tw_index_add(struct tw_index *idx, const json_t *indicator, uint8_t tlp, str
         idx->n_atoms++;
     }
     if (!(ind.flags & TW_IND_EXACT)) {
-        ind.verify_slot = (uint32_t)idx->n_patterns;
-        idx->patterns[idx->n_patterns++] = pat;
+        idx->patterns[idx->n_patterns].ind = n;
+        idx->patterns[idx->n_patterns++].pattern = pat;
         pat = NULL; /* the index owns it now */
     }
     if (c.unusable)
@@ -597,6 +617,11 @@ int tw_index_build(struct tw_index *idx)
         idx->pend = NULL;
         idx->n_pend = idx->cap_pend = 0;
     }
+    shrink_to_fit((void **)&idx->inds, &idx->cap_inds, idx->n_inds, sizeof(*idx->inds));
+    shrink_to_fit(
+            (void **)&idx->patterns, &idx->cap_patterns, idx->n_patterns, sizeof(*idx->patterns));
+    shrink_to_fit((void **)&idx->unindexed, &idx->cap_unindexed, idx->n_unindexed,
+            sizeof(*idx->unindexed));
     idx->built = true;
     return TW_OK;
 }
@@ -770,9 +795,18 @@ const char *tw_index_name(const struct tw_index *idx, uint32_t n)
 
 const struct tw_pattern *tw_index_pattern(const struct tw_index *idx, uint32_t n)
 {
-    uint32_t slot = idx->inds[n].verify_slot;
+    size_t lo = 0, hi = idx->n_patterns;
 
-    return slot == UINT32_MAX ? NULL : idx->patterns[slot];
+    if (n >= idx->n_inds || (idx->inds[n].flags & TW_IND_EXACT))
+        return NULL;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (idx->patterns[mid].ind < n)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < idx->n_patterns && idx->patterns[lo].ind == n ? idx->patterns[lo].pattern : NULL;
 }
 
 const uint32_t *tw_index_unindexed(const struct tw_index *idx, size_t *n)
@@ -807,7 +841,7 @@ const char *tw_index_kind_name(enum tw_index_kind kind)
 size_t tw_index_memory(const struct tw_index *idx)
 {
     return sizeof(*idx) + idx->cap_inds * sizeof(*idx->inds) + idx->names.cap +
-           idx->cap_patterns * sizeof(struct tw_pattern *) +
+           idx->cap_patterns * sizeof(*idx->patterns) +
            idx->cap_unindexed * sizeof(*idx->unindexed) + tw_ipset_memory(idx->ips) +
            tw_domainset_memory(idx->domains) + idx->keys.cap + idx->cap_pend * sizeof(*idx->pend) +
            idx->n_skeys * sizeof(*idx->skeys) + idx->n_postings * sizeof(*idx->postings) +
