@@ -1,6 +1,7 @@
 # Every third-party dependency, found through pkg-config. The Debian packages
 # that provide them are listed once, in scripts/install-deps.sh.
 find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)                                   # libc
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)      # libjansson-dev
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)     # libpcre2-dev
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)     # libxxhash-dev

@@ -38,9 +38,10 @@ struct tw_stix_bundle {
     size_t cap_problems;
     size_t n_errors; /* including those past the cap */
     size_t n_warnings;
-    size_t n_dropped;  /* problems past TW_STIX_MAX_PROBLEMS */
-    json_t *by_id;     /* id -> index of the latest version */
-    json_t *tlp_local; /* non-canonical marking id -> TLP level */
+    size_t n_dropped;   /* problems past TW_STIX_MAX_PROBLEMS */
+    uint32_t *id_slots; /* open addressing: object index + 1 of each id's latest version */
+    size_t n_id_slots;  /* power of two, or 0 */
+    json_t *tlp_local;  /* non-canonical marking id -> TLP level */
     unsigned flags;
     bool oom; /* an allocation failed while recording */
 };

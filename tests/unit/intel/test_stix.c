@@ -1014,6 +1014,61 @@ static void stix_out_of_memory_is_reported(void **state)
     tw_free(text);
 }
 
+/* A bundle large enough for the per-object checks to run on several threads:
+ * problems must come out in document order with exact counts, as on one thread. */
+static void stix_large_bundle_checks_in_order(void **state)
+{
+    const size_t n = 10000;
+    const size_t bad[] = { 0, 2047, 2048, 4999, 5000, 9999 };
+    json_t *objs = json_array(), *bundle;
+    struct tw_stix_bundle *b = NULL;
+    char *text;
+    size_t k = 0;
+
+    (void)state;
+    assert_non_null(objs);
+    for (size_t i = 0; i < n; i++) {
+        char id[64];
+        json_t *o;
+
+        (void)snprintf(id, sizeof(id), "indicator--%08zx-0000-4000-8000-000000000000", i);
+        o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "type", "indicator", "spec_version",
+                "2.1", "id", id, "created", "2025-01-01T00:00:00.000Z", "modified",
+                "2025-01-01T00:00:00.000Z", "pattern", "[ipv4-addr:value = '192.0.2.1']",
+                "pattern_type", "stix", "valid_from", "2025-01-01T00:00:00Z");
+        assert_non_null(o);
+        if (k < sizeof(bad) / sizeof(bad[0]) && bad[k] == i) {
+            assert_int_equal(
+                    json_object_set_new(o, "pattern", json_string("[ipv4-addr:value =")), 0);
+            k++;
+        }
+        assert_int_equal(json_array_append_new(objs, o), 0);
+    }
+    bundle = json_pack("{s:s,s:s,s:o}", "type", "bundle", "id",
+            "bundle--6b1a9c1e-8f0d-4c52-9a7e-3d2f1b0c4e5a", "objects", objs);
+    assert_non_null(bundle);
+    text = json_dumps(bundle, JSON_COMPACT);
+    assert_non_null(text);
+    json_decref(bundle);
+    assert_int_equal(tw_stix_read_mem(text, strlen(text), "large", 0, &b, NULL), TW_OK);
+    free(text);
+    assert_int_equal(tw_stix_bundle_count(b), n);
+    assert_int_equal(tw_stix_bundle_n_errors(b), 6);
+    assert_int_equal(tw_stix_bundle_n_valid(b), n - 6);
+    assert_int_equal(tw_stix_bundle_n_problems(b), 6);
+    for (size_t i = 0; i < 6; i++) {
+        const struct tw_stix_problem *p = tw_stix_bundle_problem(b, i);
+        char path[64];
+
+        assert_int_equal(p->index, bad[i]);
+        (void)snprintf(path, sizeof(path), "$.objects[%zu].pattern", bad[i]);
+        assert_string_equal(p->path, path);
+        assert_false(tw_stix_bundle_object(b, bad[i])->valid);
+    }
+    assert_non_null(tw_stix_bundle_find(b, "indicator--00001388-0000-4000-8000-000000000000"));
+    tw_stix_bundle_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1054,6 +1109,7 @@ int main(void)
         cmocka_unit_test(stix_problem_lines),
         cmocka_unit_test(stix_id_helpers),
         cmocka_unit_test(stix_out_of_memory_is_reported),
+        cmocka_unit_test(stix_large_bundle_checks_in_order),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
