@@ -24,14 +24,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <arpa/inet.h>
 #include <jansson.h>
 
 #include "convert_int.h"
+#include "tidewatch/addr.h"
 #include "tidewatch/alloc.h"
 #include "tidewatch/buf.h"
 #include "tidewatch/hash.h"
 #include "tidewatch/time.h"
+#include "tidewatch/tlp.h"
 
 /* ==== Tables ==== */
 
@@ -152,22 +153,14 @@ static const char *const kind_patterns[TW_IOC__COUNT] = {
     [TW_IOC_SOFTWARE] = "[software:name = '",
 };
 
-/* TLP 2.0 marking definitions (oasis-open/cti-stix-common-objects). */
-#define TLP2_EXTENSION "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
-#define TLP2_CREATED   "2022-10-01T00:00:00.000Z"
+/* Creation time of the OASIS TLP 2.0 marking definitions (oasis-open/cti-stix-common-objects). */
+#define TLP2_CREATED "2022-10-01T00:00:00.000Z"
 
-static const struct tlp_level {
-    const char *level; /* the tlp_2_0 value */
-    const char *name;  /* the marking's name */
-    const char *id;
-} tlp_levels[] = {
-    { "clear", "TLP:CLEAR", "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487" },
-    { "green", "TLP:GREEN", "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb" },
-    { "amber", "TLP:AMBER", "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421" },
-    { "amber+strict", "TLP:AMBER+STRICT",
-            "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003" },
-    { "red", "TLP:RED", "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1" },
-};
+/* The converter keeps a row's TLP as 0..4 (CLEAR..RED) or -1 for none. */
+static enum tw_tlp tlp_level(int tlp)
+{
+    return (enum tw_tlp)(tlp + (int)TW_TLP_CLEAR);
+}
 
 /* ==== Small helpers ==== */
 
@@ -433,81 +426,42 @@ static int put_lower(struct tw_buf *out, struct tw_str s)
     return TW_OK;
 }
 
-/* Parses an address with inet_pton into bin (4 or 16 bytes). */
-static bool parse_addr(struct tw_str s, int af, uint8_t *bin)
-{
-    char tmp[64];
-
-    if (s.len == 0 || s.len >= sizeof(tmp))
-        return false;
-    memcpy(tmp, s.ptr, s.len);
-    tmp[s.len] = '\0';
-    return inet_pton(af, tmp, bin) == 1;
-}
-
-/* A prefix length 0..max in plain decimal, no sign or leading zero. */
-static bool parse_prefix(struct tw_str s, unsigned max, unsigned *out)
-{
-    uint64_t v;
-
-    if (s.len == 0 || s.len > 3 || (s.len > 1 && s.ptr[0] == '0'))
-        return false;
-    if (tw_parse_u64(s, max, &v) != TW_OK)
-        return false;
-    *out = (unsigned)v;
-    return true;
-}
-
-static bool host_bits_zero(const uint8_t *bin, size_t n, unsigned prefix)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned bits = prefix >= (i + 1) * 8 ? 8 : (prefix > i * 8 ? prefix - (unsigned)i * 8 : 0);
-        uint8_t mask = (uint8_t)(bits == 8 ? 0 : (0xffu >> bits));
-        if ((bin[i] & mask) != 0)
-            return false;
-    }
-    return true;
-}
-
 /*
- * Addresses and networks. Writes the canonical text (inet_ntop's) and
- * returns the kind, or TW_IOC_NONE.
+ * Addresses and networks (addr.h). Writes the canonical text (RFC 5952 for
+ * IPv6) and returns the kind, or TW_IOC_NONE. Unlike a STIX pattern, an input
+ * network with host bits set is refused: "10.1.2.3/8" is more likely a typo
+ * than a network.
  */
 static enum tw_ioc_kind classify_ip(
         struct tw_str s, unsigned allowed, struct tw_buf *out, const char **why, int *rc)
 {
+    struct tw_ip net;
+    unsigned prefix, flags = 0, max;
+    char text[TW_IP_STRLEN];
+    enum tw_ioc_kind kind;
     long slash = tw_str_find(s, '/');
     struct tw_str addr = slash < 0 ? s : tw_str_make(s.ptr, (size_t)slash);
-    int af = tw_str_find(addr, ':') >= 0 ? AF_INET6 : AF_INET;
-    unsigned max = af == AF_INET ? 32 : 128;
-    unsigned prefix = max;
-    uint8_t bin[16];
-    char text[64];
-    enum tw_ioc_kind kind;
 
-    if (!parse_addr(addr, af, bin))
+    if (tw_ip_parse(addr, &net, NULL) != TW_OK)
         return TW_IOC_NONE;
-    if (slash >= 0) {
-        struct tw_str p = tw_str_make(s.ptr + slash + 1, s.len - (size_t)slash - 1);
-        if (!parse_prefix(p, max, &prefix)) {
-            *why = "bad prefix length";
-            return TW_IOC_NONE;
-        }
-        if (!host_bits_zero(bin, af == AF_INET ? 4 : 16, prefix)) {
-            *why = "network has host bits set";
-            return TW_IOC_NONE;
-        }
+    if (tw_cidr_parse_flags(s, &net, &prefix, &flags, NULL) != TW_OK) {
+        *why = "bad prefix length";
+        return TW_IOC_NONE;
     }
+    if (flags & TW_CIDR_HOST_BITS) {
+        *why = "network has host bits set";
+        return TW_IOC_NONE;
+    }
+    max = net.family == 4 ? 32 : 128;
     if (prefix == max)
-        kind = af == AF_INET ? TW_IOC_IPV4 : TW_IOC_IPV6;
+        kind = net.family == 4 ? TW_IOC_IPV4 : TW_IOC_IPV6;
     else
-        kind = af == AF_INET ? TW_IOC_IPV4_CIDR : TW_IOC_IPV6_CIDR;
+        kind = net.family == 4 ? TW_IOC_IPV4_CIDR : TW_IOC_IPV6_CIDR;
     if (!(allowed & K(kind))) {
         *why = "address kind not allowed by the type";
         return TW_IOC_NONE;
     }
-    if (inet_ntop(af, bin, text, sizeof(text)) == NULL)
-        return TW_IOC_NONE;
+    (void)tw_ip_format(&net, text);
     *rc = tw_buf_puts(out, text);
     if (*rc == TW_OK && kind != TW_IOC_IPV4 && kind != TW_IOC_IPV6)
         *rc = tw_buf_printf(out, "/%u", prefix);
@@ -798,13 +752,12 @@ static int find_tlp(struct tw_str s)
         s.ptr += 4;
         s.len -= 4;
     }
-    if (tw_str_caseeq(s, TW_STR("white")))
-        return 0;
-    for (size_t i = 0; i < TW_ARRAY_LEN(tlp_levels); i++) {
-        if (tw_str_caseeq(s, tw_str_cstr(tlp_levels[i].level)))
-            return (int)i;
+    {
+        enum tw_tlp level;
+        if (tw_tlp_parse(s, &level) != TW_OK || level == TW_TLP_NONE)
+            return -1;
+        return (int)level - (int)TW_TLP_CLEAR;
     }
-    return -1;
 }
 
 /* Parses an RFC 3339 time or a plain YYYY-MM-DD date into STIX text. */
@@ -869,14 +822,20 @@ static int add_identity(struct tw__conv *c, struct tw_str source, char id_out[TW
 
 static int add_marking(struct tw__conv *c, int tlp)
 {
-    const struct tlp_level *l = &tlp_levels[tlp];
+    const char *id = tw_tlp_marking_id(tlp_level(tlp), TW_TLP_V2);
+    const char *name = tw_tlp_name(tlp_level(tlp)); /* "TLP:AMBER+STRICT" */
+    char level[16];
     uint8_t uuid[16];
     json_t *o;
     json_t *ext;
     json_t *exts;
+    size_t k = 0;
 
-    if (!tw_uuid_parse(tw_str_cstr(l->id + strlen("marking-definition--")), uuid))
+    if (id == NULL || !tw_uuid_parse(tw_str_cstr(id + strlen("marking-definition--")), uuid))
         return TW_EINVAL;
+    for (const char *p = name + 4; *p != '\0' && k + 1 < sizeof(level); p++)
+        level[k++] = tw_ascii_lower(*p); /* the tlp_2_0 value: "amber+strict" */
+    level[k] = '\0';
     if (ids_has(c, uuid))
         return TW_OK;
     o = json_object();
@@ -889,13 +848,13 @@ static int add_marking(struct tw__conv *c, int tlp)
         return TW_ENOMEM;
     }
     if (set_new(ext, "extension_type", json_string("property-extension")) != TW_OK ||
-            set_new(ext, "tlp_2_0", json_string(l->level)) != TW_OK ||
-            set_new(exts, TLP2_EXTENSION, json_incref(ext)) != TW_OK ||
+            set_new(ext, "tlp_2_0", json_string(level)) != TW_OK ||
+            set_new(exts, TW_TLP2_EXTENSION_ID, json_incref(ext)) != TW_OK ||
             set_new(o, "type", json_string("marking-definition")) != TW_OK ||
             set_new(o, "spec_version", json_string("2.1")) != TW_OK ||
-            set_new(o, "id", json_string(l->id)) != TW_OK ||
+            set_new(o, "id", json_string(id)) != TW_OK ||
             set_new(o, "created", json_string(TLP2_CREATED)) != TW_OK ||
-            set_new(o, "name", json_string(l->name)) != TW_OK ||
+            set_new(o, "name", json_string(name)) != TW_OK ||
             set_new(o, "extensions", json_incref(exts)) != TW_OK ||
             json_array_append(c->objects, o) != 0) {
         json_decref(o);
@@ -1148,7 +1107,8 @@ int tw__conv_row(struct tw__conv *c, const struct tw__row *row)
     }
     if (rc == TW_OK && tlp >= 0) {
         json_t *refs = json_array();
-        if (refs == NULL || json_array_append_new(refs, json_string(tlp_levels[tlp].id)) != 0) {
+        if (refs == NULL || json_array_append_new(refs, json_string(tw_tlp_marking_id(
+                                                                tlp_level(tlp), TW_TLP_V2))) != 0) {
             json_decref(refs);
             rc = TW_ENOMEM;
         } else {
@@ -1169,6 +1129,25 @@ int tw__conv_row(struct tw__conv *c, const struct tw__row *row)
 }
 
 /* ==== Import lifecycle ==== */
+
+int tw__conv_run(const char *text, size_t len, const struct tw_convert_opts *opts,
+        struct tw_convert_result *res, struct tw_err *err, tw__conv_reader_fn *read)
+{
+    struct tw__conv c;
+    int rc = tw__conv_begin(&c, opts, res, err);
+
+    if (rc == TW_OK && len > TW_CONVERT_MAX_INPUT)
+        rc = TW_E_HERE(
+                err, TW_ELIMIT, TW_NOPOS, "input larger than %zu bytes", TW_CONVERT_MAX_INPUT);
+    if (rc == TW_OK && text == NULL && len > 0)
+        rc = TW_E_HERE(err, TW_EINVAL, TW_NOPOS, "no input");
+    if (rc == TW_OK && len > 0)
+        rc = read(&c, text, len, err);
+    if (rc == TW_OK)
+        rc = tw__conv_finish(&c, err);
+    tw__conv_end(&c);
+    return rc;
+}
 
 int tw__conv_begin(struct tw__conv *c, const struct tw_convert_opts *opts,
         struct tw_convert_result *res, struct tw_err *err)

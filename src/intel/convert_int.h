@@ -67,6 +67,17 @@ struct tw__conv {
     struct tw_buf pattern; /* the pattern */
 };
 
+/* Reads one whole input into the converter's rows. */
+typedef int tw__conv_reader_fn(
+        struct tw__conv *c, const char *text, size_t len, struct tw_err *err);
+
+/*
+ * The body every importer shares: begin, check the input size, read it with
+ * `read`, finish into res->bundle, end. Returns as the tw_convert_* functions.
+ */
+int tw__conv_run(const char *text, size_t len, const struct tw_convert_opts *opts,
+        struct tw_convert_result *res, struct tw_err *err, tw__conv_reader_fn *read) TW_MUST_CHECK;
+
 /* Sets up c for one import; TW_EINVAL (with err) for bad options. */
 int tw__conv_begin(struct tw__conv *c, const struct tw_convert_opts *opts,
         struct tw_convert_result *res, struct tw_err *err) TW_MUST_CHECK;

@@ -67,18 +67,5 @@ static int read_list(struct tw__conv *c, const char *text, size_t len, struct tw
 int tw_convert_list(const char *text, size_t len, const struct tw_convert_opts *opts,
         struct tw_convert_result *res, struct tw_err *err)
 {
-    struct tw__conv c;
-    int rc = tw__conv_begin(&c, opts, res, err);
-
-    if (rc == TW_OK && len > TW_CONVERT_MAX_INPUT)
-        rc = TW_E_HERE(
-                err, TW_ELIMIT, TW_NOPOS, "input larger than %zu bytes", TW_CONVERT_MAX_INPUT);
-    if (rc == TW_OK && text == NULL && len > 0)
-        rc = TW_E_HERE(err, TW_EINVAL, TW_NOPOS, "no input");
-    if (rc == TW_OK && len > 0)
-        rc = read_list(&c, text, len, err);
-    if (rc == TW_OK)
-        rc = tw__conv_finish(&c, err);
-    tw__conv_end(&c);
-    return rc;
+    return tw__conv_run(text, len, opts, res, err, read_list);
 }

@@ -43,17 +43,6 @@ static bool parse_v4(const char *s, size_t len, uint8_t out[4])
 
 /* ==== IPv6 ==== */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /*
  * Parses RFC 4291 section 2.2 text at s[0..len): eight groups of one to four
  * hex digits, at most one "::" standing for one or more zero groups, and an
@@ -77,8 +66,8 @@ static bool parse_v6(const char *s, size_t len, uint8_t out[16])
         size_t start = i;
         unsigned v = 0;
 
-        while (i < len && hexval(s[i]) >= 0 && i - start < 4) {
-            v = v * 16 + (unsigned)hexval(s[i]);
+        while (i < len && tw_hex_digit(s[i]) >= 0 && i - start < 4) {
+            v = v * 16 + (unsigned)tw_hex_digit(s[i]);
             i++;
         }
         if (i < len && s[i] == '.') {

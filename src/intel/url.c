@@ -13,17 +13,6 @@ static bool is_unreserved(unsigned char c)
            c == '_' || c == '~';
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Appends path/query text with escapes normalised. */
 static int put_escaped(struct tw_buf *out, const char *p, size_t n)
 {
@@ -34,8 +23,8 @@ static int put_escaped(struct tw_buf *out, const char *p, size_t n)
         int hi = -1, lo = -1;
 
         if (p[i] == '%' && i + 2 < n) {
-            hi = hexval(p[i + 1]);
-            lo = hexval(p[i + 2]);
+            hi = tw_hex_digit(p[i + 1]);
+            lo = tw_hex_digit(p[i + 2]);
         }
         if (hi >= 0 && lo >= 0) {
             unsigned char c = (unsigned char)(hi << 4 | lo);

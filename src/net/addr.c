@@ -12,17 +12,6 @@
 
 /* ==== Static helpers ==== */
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /*
  * Parses a strict dotted quad from p[0..len) into out[4]. `base` is added to
  * every reported offset so that an embedded quad reports positions in the
@@ -82,7 +71,7 @@ static int parse_v6(const char *p, size_t len, uint8_t out[16], struct tw_err *e
         unsigned v = 0;
         int h;
 
-        while (pos < len && pos - start < 5 && (h = hex_value(p[pos])) >= 0) {
+        while (pos < len && pos - start < 5 && (h = tw_hex_digit(p[pos])) >= 0) {
             v = (v << 4) | (unsigned)h;
             pos++;
         }
