@@ -27,8 +27,10 @@
 
 /*
  * Appends the normalised form of `url` to `out`. Returns TW_OK, TW_EINVAL (with
- * err->offset) for text that is not a URL, TW_ELIMIT past TW_URL_MAX_LEN, or
- * the buffer's error.
+ * err->offset) for text that is not a URL, TW_ELIMIT when the input or its
+ * normal form is longer than TW_URL_MAX_LEN, or the buffer's error. On
+ * TW_ELIMIT for the normal form, out is left as it was; after other errors it
+ * may hold part of the URL.
  */
 int tw_url_normalize(struct tw_str url, struct tw_buf *out, struct tw_err *err) TW_MUST_CHECK;
 

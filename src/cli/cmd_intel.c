@@ -46,9 +46,9 @@ int tw_intel_check_one(
     if (tw_stix_problems_write(b, out, fmt) != TW_OK)
         return TW_EXIT_ERROR;
     if (!quiet && fmt == TW_STIX_TEXT)
-        fprintf(out, "%s: %zu objects, %zu valid, %zu errors, %zu warnings\n",
+        fprintf(out, "%s: %zu objects, %zu valid, %zu error%s, %zu warning%s\n",
                 tw_stix_bundle_name(b), tw_stix_bundle_count(b), tw_stix_bundle_n_valid(b), n_err,
-                n_warn);
+                n_err == 1 ? "" : "s", n_warn, n_warn == 1 ? "" : "s");
     return (n_err > 0 || (strict && n_warn > 0)) ? TW_EXIT_FINDINGS : TW_EXIT_OK;
 }
 

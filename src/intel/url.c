@@ -50,6 +50,7 @@ static int put_escaped(struct tw_buf *out, const char *p, size_t n)
 int tw_url_normalize(struct tw_str url, struct tw_buf *out, struct tw_err *err)
 {
     struct tw_str s = tw_str_trim(url), scheme = TW_STR("http"), auth, rest;
+    size_t out_start = out->len;
     size_t i = 0, host_start, host_end, port_start = 0, auth_end, at;
     long colon;
     int rc;
@@ -151,5 +152,15 @@ int tw_url_normalize(struct tw_str url, struct tw_buf *out, struct tw_err *err)
     if (rest.len == 0 || rest.ptr[0] != '/')
         if ((rc = tw_buf_putc(out, '/')) != TW_OK)
             return rc;
-    return put_escaped(out, rest.ptr, rest.len);
+    if ((rc = put_escaped(out, rest.ptr, rest.len)) != TW_OK)
+        return rc;
+    /* Escaping can make the normal form longer than the input; it must obey
+     * the same limit, or normalising it again would fail. */
+    if (out->len - out_start > TW_URL_MAX_LEN) {
+        out->len = out_start;
+        out->ptr[out_start] = '\0';
+        return tw_err_set(
+                err, TW_ELIMIT, TW_NOPOS, "url: normal form longer than %d bytes", TW_URL_MAX_LEN);
+    }
+    return TW_OK;
 }

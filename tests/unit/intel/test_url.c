@@ -1,6 +1,8 @@
 /*
  * test_url.c: URL normalisation for matching.
  */
+#include <string.h>
+
 #include "tidewatch/buf.h"
 #include "tidewatch/url.h"
 #include "tw_test.h"
@@ -76,6 +78,19 @@ static void url_rejects_non_urls(void **state)
     assert_int_equal(norm_rc("http://[::1]x/", &off), TW_EINVAL);
 }
 
+static void url_normal_form_obeys_the_limit(void **state)
+{
+    char in[7000];
+    size_t off;
+
+    (void)state;
+    /* 6,900 stray '%' are 20,700 bytes once written as %25. */
+    memcpy(in, "http://h/", 9);
+    memset(in + 9, '%', sizeof(in) - 10);
+    in[sizeof(in) - 1] = '\0';
+    assert_int_equal(norm_rc(in, &off), TW_ELIMIT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -83,6 +98,7 @@ int main(void)
         cmocka_unit_test(url_escapes),
         cmocka_unit_test(url_keeps_userinfo_and_ipv6),
         cmocka_unit_test(url_rejects_non_urls),
+        cmocka_unit_test(url_normal_form_obeys_the_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
