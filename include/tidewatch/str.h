@@ -40,6 +40,15 @@ long tw_str_find(struct tw_str s, char c);
  */
 bool tw_str_split(struct tw_str *s, char sep, struct tw_str *tok);
 
+/* s without a leading UTF-8 byte order mark (EF BB BF), if it has one. */
+struct tw_str tw_str_skip_bom(struct tw_str s);
+/*
+ * Splits the next line off *rest into *line, without its "\n" or "\r\n", and
+ * advances *rest past it. Returns false when *rest is empty. A last line with
+ * no newline is still a line; a lone "\r" inside a line is kept.
+ */
+bool tw_str_next_line(struct tw_str *rest, struct tw_str *line);
+
 /* Decimal unsigned integer, at most `max`. TW_OK, TW_EINVAL (not a number) or TW_ERANGE. */
 int tw_parse_u64(struct tw_str s, uint64_t max, uint64_t *out) TW_MUST_CHECK;
 /* Decimal signed integer with optional leading '-' or '+', within [min, max]. */

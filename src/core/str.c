@@ -91,6 +91,31 @@ bool tw_str_split(struct tw_str *s, char sep, struct tw_str *tok)
     return true;
 }
 
+struct tw_str tw_str_skip_bom(struct tw_str s)
+{
+    if (s.len >= 3 && memcmp(s.ptr, "\xef\xbb\xbf", 3) == 0) {
+        s.ptr += 3;
+        s.len -= 3;
+    }
+    return s;
+}
+
+bool tw_str_next_line(struct tw_str *rest, struct tw_str *line)
+{
+    const char *nl;
+
+    if (rest->len == 0)
+        return false;
+    nl = memchr(rest->ptr, '\n', rest->len);
+    line->ptr = rest->ptr;
+    line->len = nl != NULL ? (size_t)(nl - rest->ptr) : rest->len;
+    rest->ptr += line->len + (nl != NULL);
+    rest->len -= line->len + (nl != NULL);
+    if (line->len > 0 && line->ptr[line->len - 1] == '\r')
+        line->len--;
+    return true;
+}
+
 int tw_parse_u64(struct tw_str s, uint64_t max, uint64_t *out)
 {
     uint64_t v = 0;

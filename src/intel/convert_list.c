@@ -24,22 +24,17 @@ static struct tw_str strip_comment(struct tw_str s)
 
 static int read_list(struct tw__conv *c, const char *text, size_t len, struct tw_err *err)
 {
-    size_t pos = 0;
+    struct tw_str rest = tw_str_skip_bom(tw_str_make(text, len)), l;
     size_t line = 0;
 
     if (text == NULL)
         return TW_EINVAL;
-    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
-        pos = 3;
-    while (pos < len) {
-        const char *nl = memchr(text + pos, '\n', len - pos);
-        size_t end = nl != NULL ? (size_t)(nl - text) : len;
-        struct tw_str l = tw_str_trim(tw_str_make(text + pos, end - pos));
+    while (tw_str_next_line(&rest, &l)) {
         struct tw__row row;
         int rc;
 
         line++;
-        pos = nl != NULL ? end + 1 : len;
+        l = tw_str_trim(l);
         if (l.len == 0 || l.ptr[0] == '#')
             continue;
         l = strip_comment(l);

@@ -135,24 +135,16 @@ static int data_line(struct tw__conv *c, struct zeek_state *z, struct tw_str l, 
 static int read_zeek(struct tw__conv *c, const char *text, size_t len, struct tw_err *err)
 {
     struct zeek_state z = { .sep = '\t' };
-    size_t pos = 0;
+    struct tw_str rest = tw_str_skip_bom(tw_str_make(text, len)), l;
     size_t line = 0;
     size_t n_early = 0;
 
     if (text == NULL)
         return TW_EINVAL;
-    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
-        pos = 3;
-    while (pos < len) {
-        const char *nl = memchr(text + pos, '\n', len - pos);
-        size_t end = nl != NULL ? (size_t)(nl - text) : len;
-        struct tw_str l = tw_str_make(text + pos, end - pos);
+    while (tw_str_next_line(&rest, &l)) {
         int rc;
 
         line++;
-        pos = nl != NULL ? end + 1 : len;
-        if (l.len > 0 && l.ptr[l.len - 1] == '\r')
-            l.len--;
         if (tw_str_trim(l).len == 0)
             continue;
         if (l.ptr[0] == '#') {

@@ -79,6 +79,25 @@ static void str_split_trim_compare(void **state)
     assert_int_equal(tw_str_find(TW_STR("abc"), 'z'), -1);
 }
 
+static void str_lines_and_bom(void **state)
+{
+    struct tw_str rest = tw_str_skip_bom(TW_STR("\xef\xbb\xbfone\r\ntwo\n\nthr\ree")), l;
+    const char *want[] = { "one", "two", "", "thr\ree" };
+    size_t n = 0;
+
+    (void)state;
+    while (tw_str_next_line(&rest, &l)) {
+        assert_true(n < 4);
+        assert_true(tw_str_eq_cstr(l, want[n]));
+        n++;
+    }
+    assert_int_equal(n, 4);
+    rest = TW_STR("a\n");
+    assert_true(tw_str_next_line(&rest, &l));
+    assert_false(tw_str_next_line(&rest, &l)); /* no empty line after a final newline */
+    assert_true(tw_str_eq_cstr(tw_str_skip_bom(TW_STR("\xef\xbb")), "\xef\xbb"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -86,6 +105,7 @@ int main(void)
         cmocka_unit_test(str_i64_handles_extremes),
         cmocka_unit_test(str_hex_and_double),
         cmocka_unit_test(str_split_trim_compare),
+        cmocka_unit_test(str_lines_and_bom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
