@@ -31,7 +31,8 @@ fuzz: deps
 	cmake --build --preset fuzz
 	scripts/run-fuzz.sh build/fuzz $(FUZZ_SECONDS)
 
-bench: deps
+bench:
+	@scripts/install-deps.sh --bench
 	cmake --preset release -DTW_TESTS=OFF >/dev/null
 	cmake --build --preset release
 	scripts/run-bench.sh build/release

@@ -6,6 +6,7 @@ pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)      # libjansson-de
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)     # libpcre2-dev
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)     # libxxhash-dev
 pkg_check_modules(NETTLE REQUIRED IMPORTED_TARGET nettle)        # nettle-dev
+pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)         # libpcap-dev
 if(TW_TESTS)
     pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)    # libcmocka-dev
 endif()

@@ -1,7 +1,9 @@
 #!/bin/sh
 # The one list of Debian packages tidewatch needs to build, test, fuzz and
 # benchmark. Installs only what is missing and says what it installs.
-# Usage: scripts/install-deps.sh [--check]   (--check: list what is missing, install nothing)
+# Usage: scripts/install-deps.sh [--bench] [--check]
+#   --bench  also the tools the benchmarks compare against (tcpdump, tshark)
+#   --check  list what is missing, install nothing
 set -eu
 
 PACKAGES="
@@ -12,8 +14,19 @@ libjansson-dev
 libpcre2-dev
 libxxhash-dev
 nettle-dev
+libpcap-dev
 jq valgrind
 "
+BENCH_PACKAGES="tcpdump tshark"
+
+check=0
+for arg in "$@"; do
+    case "$arg" in
+        --bench) PACKAGES="$PACKAGES $BENCH_PACKAGES" ;;
+        --check) check=1 ;;
+        *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
+    esac
+done
 
 missing=""
 for p in $PACKAGES; do
@@ -25,7 +38,7 @@ done
 if [ -z "$missing" ]; then
     exit 0
 fi
-if [ "${1:-}" = "--check" ]; then
+if [ "$check" -eq 1 ]; then
     echo "missing Debian packages:$missing"
     exit 1
 fi

@@ -16,11 +16,14 @@
 #include "tidewatch/common.h"
 #include "tidewatch/str.h"
 
+#define TW_MD5_LEN     16
 #define TW_SHA1_LEN    20
 #define TW_SHA256_LEN  32
 #define TW_UUID_STRLEN 37 /* 36 characters and a NUL */
 
 uint64_t tw_hash64(const void *p, size_t n, uint64_t seed);
+/* MD5 is here for JA3 fingerprints and file hashes, never for security. */
+void tw_md5(const void *p, size_t n, uint8_t out[TW_MD5_LEN]);
 void tw_sha1(const void *p, size_t n, uint8_t out[TW_SHA1_LEN]);
 void tw_sha256(const void *p, size_t n, uint8_t out[TW_SHA256_LEN]);
 void tw_hmac_sha256(

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <nettle/hmac.h>
+#include <nettle/md5.h>
 #include <nettle/sha1.h>
 #include <nettle/sha2.h>
 #include <sys/random.h>
@@ -17,6 +18,15 @@
 uint64_t tw_hash64(const void *p, size_t n, uint64_t seed)
 {
     return XXH3_64bits_withSeed(p, n, seed);
+}
+
+void tw_md5(const void *p, size_t n, uint8_t out[TW_MD5_LEN])
+{
+    struct md5_ctx ctx;
+
+    md5_init(&ctx);
+    md5_update(&ctx, n, p);
+    md5_digest(&ctx, TW_MD5_LEN, out);
 }
 
 void tw_sha1(const void *p, size_t n, uint8_t out[TW_SHA1_LEN])

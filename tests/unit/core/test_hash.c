@@ -14,7 +14,10 @@ static void hash_sha_vectors(void **state)
     char hex[65];
 
     (void)state;
-    /* FIPS 180 "abc" vectors. */
+    /* RFC 1321 and FIPS 180 "abc" vectors. */
+    tw_md5("abc", 3, d1);
+    tw_hex_encode(d1, TW_MD5_LEN, hex);
+    assert_string_equal(hex, "900150983cd24fb0d6963f7d28e17f72");
     tw_sha1("abc", 3, d1);
     tw_hex_encode(d1, sizeof(d1), hex);
     assert_string_equal(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
