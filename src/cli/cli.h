@@ -50,6 +50,7 @@ int tw_cli_write(const char *path, const char *data, size_t len, struct tw_err *
 
 /* The family entry points (src/cli/cmd_<name>.c). */
 int tw_cmd_intel(int argc, char **argv);
+int tw_cmd_hunt(int argc, char **argv);
 int tw_cmd_demo(int argc, char **argv);
 
 #endif

@@ -98,6 +98,8 @@ json_t *tw_eve_encapsulation(const struct tw_layer *layers, size_t n)
                 bad |= json_object_set_new(o, "layer",
                                json_string(l->u.erspan.version >= 2 ? "erspan3" : "erspan2")) |
                        json_object_set_new(o, "session_id", json_integer(l->u.erspan.session));
+                if (l->u.erspan.vlan != 0)
+                    bad |= json_object_set_new(o, "vlan_id", json_integer(l->u.erspan.vlan));
                 break;
             case TW_L_VXLAN:
                 bad |= json_object_set_new(o, "layer", json_string("vxlan")) |

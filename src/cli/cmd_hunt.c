@@ -1,0 +1,499 @@
+/*
+ * cmd_hunt.c: `tidewatch hunt`, hunting packet captures for the shared
+ * intelligence through every telecom encapsulation. Alerts are EVE JSON lines
+ * (Suricata's fields plus ours under "tidewatch"); sightings are a STIX 2.1
+ * bundle ready for the hub; the summary goes to standard error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <getopt.h>
+#include <jansson.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "intel_cli.h"
+#include "tidewatch/alloc.h"
+#include "tidewatch/capture.h"
+#include "tidewatch/eve.h"
+#include "tidewatch/hunt.h"
+#include "tidewatch/sighting.h"
+#include "tidewatch/time.h"
+#include "tidewatch/tlp.h"
+
+static const char hunt_help[] =
+        "usage: tidewatch hunt -i BUNDLE [-i BUNDLE]... [options] CAPTURE...\n"
+        "\n"
+        "Hunt pcap and pcapng captures for the indicators of STIX bundles, through\n"
+        "VLAN/QinQ, MPLS, PPPoE, GRE, ERSPAN, VXLAN, GTP-U and IP-in-IP. A CAPTURE is a\n"
+        "file, a directory (its captures in time order) or '-' for standard input.\n"
+        "Addresses are matched at every layer of the encapsulation; domains in DNS,\n"
+        "TLS SNI and HTTP Host; URLs, JA3 and JA4; indicators whose patterns ask for\n"
+        "more (ports, protocols, sequences) are verified when their flow ends.\n"
+        "\n"
+        "options:\n"
+        "  -i, --intel FILE        a STIX 2.1 bundle of indicators (repeatable)\n"
+        "  -o, --eve FILE          EVE JSON lines (default: standard output)\n"
+        "      --flows             also write a flow event for every flow\n"
+        "      --metadata          also write dns, tls, http and ssh events\n"
+        "      --sightings FILE    write STIX 2.1 sightings (one per indicator seen)\n"
+        "      --org NAME          organisation named in the sightings (default: \"tidewatch "
+        "sensor\")\n"
+        "      --stats-json FILE   write the summary as JSON\n"
+        "      --max-flows N       flows kept at once (default 1048576)\n"
+        "      --respect-validity  only match indicators valid at the packet's time\n"
+        "                          (default: every indicator not revoked, for retro-hunts)\n"
+        "      --include-revoked   match revoked indicators too\n"
+        "      --vxlan-port N      UDP port of VXLAN (default 4789; 0 = off)\n"
+        "      --gtpu-port N       UDP port of GTP-U (default 2152; 0 = off)\n"
+        "  -q, --quiet             no summary on standard error\n"
+        "      --progress          a progress line on standard error (default: on a terminal)\n"
+        "  -h, --help              this help\n"
+        "\n"
+        "exit status: 0 hunted and something matched, 1 nothing matched, 2 usage,\n"
+        "3 an input or output could not be read or written\n";
+
+struct sink_ctx {
+    FILE *eve;
+    const struct tw_index *idx;
+    struct tw_sightings *sightings;
+    bool flows, metadata;
+    int io_error;
+};
+
+static void add_endpoints(json_t *e, const struct tw_flow *f)
+{
+    char a[TW_IP_STRLEN], b[TW_IP_STRLEN], pbuf[8];
+
+    tw_ip_format(&f->key.src, a);
+    tw_ip_format(&f->key.dst, b);
+    json_object_set_new(e, "src_ip", json_string(a));
+    if (f->key.kind == TW_FLOW_KIND_PORTS)
+        json_object_set_new(e, "src_port", json_integer(f->key.sport));
+    json_object_set_new(e, "dest_ip", json_string(b));
+    if (f->key.kind == TW_FLOW_KIND_PORTS)
+        json_object_set_new(e, "dest_port", json_integer(f->key.dport));
+    json_object_set_new(e, "proto", json_string(tw_eve_proto(f->key.proto, pbuf)));
+}
+
+/* The Suricata-shaped application sections for a flow's metadata. */
+static void add_app(json_t *e, const struct tw_flow_meta *m)
+{
+    if (m == NULL || m->app == TW_APP_NONE)
+        return;
+    json_object_set_new(e, "app_proto", json_string(tw_app_name((enum tw_app)m->app)));
+    switch (m->app) {
+        case TW_APP_DNS:
+            json_object_set_new(e, "dns",
+                    json_pack("{s:s,s:s,s:i}", "type", m->dns_response ? "answer" : "query",
+                            "rrname", m->dns_query, "rrtype", m->dns_qtype));
+            break;
+        case TW_APP_TLS:
+            json_object_set_new(e, "tls",
+                    json_pack("{s:s,s:{s:s},s:s}", "sni", m->tls_sni, "ja3", "hash", m->ja3, "ja4",
+                            m->ja4));
+            break;
+        case TW_APP_HTTP:
+            json_object_set_new(e, "http",
+                    json_pack("{s:s,s:s,s:s,s:s}", "hostname", m->http_host, "url", m->http_uri,
+                            "http_method", m->http_method, "http_user_agent", m->http_ua));
+            break;
+        case TW_APP_SSH:
+            json_object_set_new(e, "ssh",
+                    json_pack("{s:{s:s},s:{s:s}}", "client", "software_version", m->ssh_client,
+                            "server", "software_version", m->ssh_server));
+            break;
+        default:
+            break;
+    }
+}
+
+static json_t *event_head(int64_t ts, const struct tw_flow *f, uint64_t pcap_cnt, const char *type)
+{
+    char tsbuf[TW_EVE_TS_LEN];
+    json_t *e = json_object();
+
+    if (e == NULL)
+        return NULL;
+    tw_eve_timestamp(ts, tsbuf);
+    json_object_set_new(e, "timestamp", json_string(tsbuf));
+    json_object_set_new(e, "flow_id", json_integer((json_int_t)f->flow_id));
+    if (pcap_cnt > 0)
+        json_object_set_new(e, "pcap_cnt", json_integer((json_int_t)pcap_cnt));
+    json_object_set_new(e, "event_type", json_string(type));
+    add_endpoints(e, f);
+    return e;
+}
+
+static void write_event(struct sink_ctx *c, json_t *e)
+{
+    if (e != NULL && tw_eve_write(c->eve, e) != TW_OK)
+        c->io_error = 1;
+    json_decref(e);
+}
+
+/* A stable 32-bit signature id from the indicator's UUID (Suricata's sid is a u32). */
+static uint32_t sid_of(const struct tw_indicator *ind)
+{
+    uint32_t v = (uint32_t)ind->uuid[0] << 24 | (uint32_t)ind->uuid[1] << 16 |
+                 (uint32_t)ind->uuid[2] << 8 | ind->uuid[3];
+    return v & 0x7fffffffu;
+}
+
+static void sink_alert(void *arg, const struct tw_hunt_alert *a)
+{
+    struct sink_ctx *c = arg;
+    const struct tw_indicator *ind = tw_index_get(c->idx, a->indicator);
+    char id[64];
+    json_t *e, *tw, *encap;
+
+    tw_sightings_add(c->sightings, a->indicator, a->ts_ns);
+    e = event_head(a->ts_ns, a->flow, a->pcap_cnt, "alert");
+    if (e == NULL) {
+        c->io_error = 1;
+        return;
+    }
+    tw_index_id(c->idx, a->indicator, id);
+    json_object_set_new(e, "alert",
+            json_pack("{s:s,s:i,s:I,s:i,s:s,s:s,s:i}", "action", "allowed", "gid", 1,
+                    "signature_id", (json_int_t)sid_of(ind), "rev", 1, "signature",
+                    tw_index_name(c->idx, a->indicator)[0] ? tw_index_name(c->idx, a->indicator)
+                                                           : id,
+                    "category", "Threat intelligence match", "severity", ind->severity));
+    add_app(e, a->meta);
+    encap = a->meta != NULL ? tw_eve_encapsulation(a->meta->tunnel, a->meta->n_tunnel)
+                            : json_array();
+    tw = json_pack("{s:{s:s,s:s},s:{s:s,s:s},s:s,s:o}", "indicator", "id", id, "name",
+            tw_index_name(c->idx, a->indicator), "matched", "field", a->field, "value",
+            a->value ? a->value : "", "tlp",
+            ind->tlp == TW_TLP_NONE ? "unmarked" : tw_tlp_name((enum tw_tlp)ind->tlp),
+            "encapsulation", encap ? encap : json_array());
+    json_object_set_new(e, "tidewatch", tw);
+    write_event(c, e);
+}
+
+static void sink_flow(
+        void *arg, const struct tw_flow *f, const struct tw_flow_meta *m, enum tw_flow_end why)
+{
+    struct sink_ctx *c = arg;
+    char start[TW_EVE_TS_LEN], end[TW_EVE_TS_LEN];
+    json_t *e;
+
+    if (!c->flows)
+        return;
+    e = event_head(f->last_ts_ns, f, 0, "flow");
+    if (e == NULL)
+        return;
+    add_app(e, m);
+    tw_eve_timestamp(f->first_ts_ns, start);
+    tw_eve_timestamp(f->last_ts_ns, end);
+    json_object_set_new(e, "flow",
+            json_pack("{s:I,s:I,s:I,s:I,s:s,s:s,s:s,s:s}", "pkts_toserver",
+                    (json_int_t)f->pkts_toserver, "pkts_toclient", (json_int_t)f->pkts_toclient,
+                    "bytes_toserver", (json_int_t)f->bytes_toserver, "bytes_toclient",
+                    (json_int_t)f->bytes_toclient, "start", start, "end", end, "state",
+                    tw_flow_state_name((enum tw_flow_state)f->state), "reason",
+                    tw_flow_end_name(why)));
+    if (m != NULL && m->n_tunnel > 0)
+        json_object_set_new(e, "tidewatch",
+                json_pack("{s:o}", "encapsulation", tw_eve_encapsulation(m->tunnel, m->n_tunnel)));
+    write_event(c, e);
+}
+
+static void sink_meta(void *arg, const struct tw_packet *p, const struct tw_flow *f,
+        const struct tw_flow_meta *m, enum tw_app app)
+{
+    struct sink_ctx *c = arg;
+    json_t *e;
+
+    if (!c->metadata || m == NULL)
+        return;
+    e = event_head(p->ts_ns, f, p->num, tw_app_name(app));
+    if (e == NULL)
+        return;
+    add_app(e, m);
+    /* add_app put the section under the app's name; event_type says which. */
+    write_event(c, e);
+}
+
+struct hunt_opts {
+    const char *eve, *sightings, *org, *stats_json;
+    bool flows, metadata, quiet, progress;
+    struct tw_hunt_config cfg;
+};
+
+static void print_summary(
+        FILE *out, const struct tw_hunt *h, const struct tw_capture *cap, double secs)
+{
+    struct tw_hunt_stats st;
+    struct tw_capture_stats cs;
+    const uint64_t *ev = tw_hunt_decode_events(h);
+
+    tw_hunt_stats(h, &st);
+    tw_capture_stats(cap, &cs);
+    fprintf(out,
+            "tidewatch hunt: %llu files, %llu packets, %llu bytes, %llu flows, %llu alerts in "
+            "%.2f s (%.0f packets/s, %.1f MB/s)\n",
+            (unsigned long long)cs.files, (unsigned long long)st.packets,
+            (unsigned long long)st.bytes, (unsigned long long)st.flows,
+            (unsigned long long)st.alerts, secs, secs > 0 ? (double)st.packets / secs : 0,
+            secs > 0 ? (double)st.bytes / secs / 1e6 : 0);
+    fprintf(out,
+            "  metadata: %llu dns, %llu tls, %llu http, %llu ssh; fragments held %llu, "
+            "dropped %llu; verified %llu, not matching %llu\n",
+            (unsigned long long)st.dns, (unsigned long long)st.tls, (unsigned long long)st.http,
+            (unsigned long long)st.ssh, (unsigned long long)st.held, (unsigned long long)st.dropped,
+            (unsigned long long)st.verified, (unsigned long long)st.verify_failed);
+    for (unsigned i = 1; i < TW_EV_COUNT; i++)
+        if (ev[i] > 0)
+            fprintf(out, "  decode: %s %llu\n", tw_decode_event_name(i), (unsigned long long)ev[i]);
+    if (cs.errors > 0)
+        fprintf(out, "  capture errors: %llu (see above)\n", (unsigned long long)cs.errors);
+}
+
+static json_t *stats_json(const struct tw_hunt *h, const struct tw_index *idx,
+        const struct tw_capture *cap, double secs)
+{
+    struct tw_hunt_stats st;
+    struct tw_capture_stats cs;
+    const uint64_t *ev = tw_hunt_decode_events(h);
+    const uint64_t *per = tw_hunt_alerts_per_indicator(h);
+    json_t *o, *dec = json_object(), *alerts = json_object();
+
+    tw_hunt_stats(h, &st);
+    tw_capture_stats(cap, &cs);
+    for (unsigned i = 1; i < TW_EV_COUNT; i++)
+        if (ev[i] > 0)
+            json_object_set_new(dec, tw_decode_event_name(i), json_integer((json_int_t)ev[i]));
+    o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:o,s:{s:I,s:I,s:I,s:I}}", "files",
+            (json_int_t)cs.files, "packets", (json_int_t)st.packets, "bytes", (json_int_t)st.bytes,
+            "flows", (json_int_t)st.flows, "alerts", (json_int_t)st.alerts, "fragments_held",
+            (json_int_t)st.held, "fragments_dropped", (json_int_t)st.dropped, "capture_errors",
+            (json_int_t)cs.errors, "seconds", secs, "packets_per_second",
+            secs > 0 ? (double)st.packets / secs : 0.0, "decode_events", dec, "metadata", "dns",
+            (json_int_t)st.dns, "tls", (json_int_t)st.tls, "http", (json_int_t)st.http, "ssh",
+            (json_int_t)st.ssh);
+    for (uint32_t i = 0; alerts != NULL && i < tw_index_count(idx); i++) {
+        char id[64];
+        if (per[i] == 0)
+            continue;
+        tw_index_id(idx, i, id);
+        json_object_set_new(alerts, id, json_integer((json_int_t)per[i]));
+    }
+    if (o != NULL)
+        json_object_set_new(o, "alerts_per_indicator", alerts);
+    else
+        json_decref(alerts);
+    return o;
+}
+
+static double mono(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int tw_cmd_hunt(int argc, char **argv)
+{
+    static const struct option opts[] = { { "intel", required_argument, NULL, 'i' },
+        { "eve", required_argument, NULL, 'o' }, { "flows", no_argument, NULL, 'F' },
+        { "metadata", no_argument, NULL, 'M' }, { "sightings", required_argument, NULL, 'S' },
+        { "org", required_argument, NULL, 'g' }, { "stats-json", required_argument, NULL, 'J' },
+        { "max-flows", required_argument, NULL, 'm' },
+        { "respect-validity", no_argument, NULL, 'V' },
+        { "include-revoked", no_argument, NULL, 'R' },
+        { "vxlan-port", required_argument, NULL, 'x' },
+        { "gtpu-port", required_argument, NULL, 'u' }, { "quiet", no_argument, NULL, 'q' },
+        { "progress", no_argument, NULL, 'P' }, { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 } };
+    static const char *const prog = "tidewatch hunt";
+    struct hunt_opts o;
+    struct sink_ctx sc;
+    char **bundles = tw_calloc((size_t)argc + 1, sizeof(*bundles));
+    int n_bundles = 0, c, status = TW_EXIT_OK;
+    struct tw_index *idx = NULL;
+    struct tw_hunt *h = NULL;
+    struct tw_capture *cap = NULL;
+    struct tw_err err;
+    struct tw_packet pkt;
+    struct tw_hunt_stats st;
+    double t0, last_progress = 0;
+    uint64_t v;
+
+    if (bundles == NULL)
+        return TW_EXIT_ERROR;
+    memset(&o, 0, sizeof(o));
+    memset(&sc, 0, sizeof(sc));
+    tw_hunt_config_init(&o.cfg);
+    o.org = "tidewatch sensor";
+    o.progress = isatty(STDERR_FILENO) != 0;
+    while ((c = getopt_long(argc, argv, "i:o:qh", opts, NULL)) != -1) {
+        switch (c) {
+            case 'i':
+                bundles[n_bundles++] = optarg;
+                break;
+            case 'o':
+                o.eve = optarg;
+                break;
+            case 'F':
+                o.flows = true;
+                break;
+            case 'M':
+                o.metadata = true;
+                break;
+            case 'S':
+                o.sightings = optarg;
+                break;
+            case 'g':
+                o.org = optarg;
+                break;
+            case 'J':
+                o.stats_json = optarg;
+                break;
+            case 'm':
+                if (tw_parse_u64(tw_str_cstr(optarg), TW_FLOW_MAX_FLOWS, &v) != TW_OK || v == 0) {
+                    tw_free(bundles);
+                    return tw_cli_usage_error(prog, "bad --max-flows '%s'", optarg);
+                }
+                o.cfg.max_flows = (uint32_t)v;
+                break;
+            case 'V':
+                o.cfg.respect_validity = true;
+                break;
+            case 'R':
+                o.cfg.include_revoked = true;
+                break;
+            case 'x':
+            case 'u':
+                if (tw_parse_u64(tw_str_cstr(optarg), 65535, &v) != TW_OK) {
+                    tw_free(bundles);
+                    return tw_cli_usage_error(prog, "bad port '%s'", optarg);
+                }
+                if (c == 'x')
+                    o.cfg.decoder.vxlan_port = (uint16_t)v;
+                else
+                    o.cfg.decoder.gtpu_port = (uint16_t)v;
+                break;
+            case 'q':
+                o.quiet = true;
+                break;
+            case 'P':
+                o.progress = true;
+                break;
+            case 'h':
+                fputs(hunt_help, stdout);
+                tw_free(bundles);
+                return TW_EXIT_OK;
+            default:
+                tw_free(bundles);
+                return tw_cli_usage_error(prog, "bad option");
+        }
+    }
+    if (n_bundles == 0 || optind >= argc) {
+        tw_free(bundles);
+        return tw_cli_usage_error(prog, n_bundles == 0 ? "no --intel bundle" : "no capture");
+    }
+    idx = tw_intel_load_index(n_bundles, bundles, &status);
+    tw_free(bundles);
+    if (idx == NULL)
+        return TW_EXIT_ERROR;
+    status = TW_EXIT_OK;
+    sc.idx = idx;
+    sc.flows = o.flows;
+    sc.metadata = o.metadata;
+    sc.eve = o.eve == NULL || strcmp(o.eve, "-") == 0 ? stdout : fopen(o.eve, "w");
+    sc.sightings = tw_sightings_new(idx);
+    if (sc.eve == NULL || sc.sightings == NULL) {
+        fprintf(stderr, "%s: cannot open %s\n", prog, o.eve ? o.eve : "output");
+        status = TW_EXIT_ERROR;
+        goto out;
+    }
+    o.cfg.index = idx;
+    o.cfg.sink.alert = sink_alert;
+    o.cfg.sink.flow_end = sink_flow;
+    o.cfg.sink.metadata = sink_meta;
+    o.cfg.sink.ctx = &sc;
+    tw_err_clear(&err);
+    if (tw_hunt_new(&o.cfg, &h) != TW_OK ||
+            tw_capture_open(&cap, (const char *const *)(argv + optind), (size_t)(argc - optind),
+                    &err) != TW_OK) {
+        fprintf(stderr, "%s: %s\n", prog, err.msg[0] ? err.msg : "out of memory");
+        status = TW_EXIT_ERROR;
+        goto out;
+    }
+    t0 = mono();
+    for (;;) {
+        int rc;
+
+        memset(&pkt, 0, sizeof(pkt));
+        rc = tw_capture_next(cap, &pkt, &err);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            fprintf(stderr, "%s: %s\n", prog, err.msg);
+            status = TW_EXIT_ERROR;
+            continue;
+        }
+        if (tw_hunt_packet(h, &pkt) != TW_OK) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            status = TW_EXIT_ERROR;
+            break;
+        }
+        if (o.progress && (pkt.num & 0xffff) == 0 && mono() - last_progress > 1.0) {
+            uint64_t total = tw_capture_bytes_total(cap), done = tw_capture_bytes_read(cap);
+            last_progress = mono();
+            fprintf(stderr, "\r%llu packets, %.0f MB%s%.0f%%   ", (unsigned long long)pkt.num,
+                    (double)done / 1e6, total ? ", " : "",
+                    total ? 100.0 * (double)done / (double)total : 0.0);
+        }
+    }
+    tw_hunt_finish(h);
+    if (o.progress)
+        fputs("\r\033[K", stderr);
+    {
+        double secs = mono() - t0;
+        if (!o.quiet)
+            print_summary(stderr, h, cap, secs);
+        if (o.stats_json != NULL) {
+            json_t *j = stats_json(h, idx, cap, secs);
+            char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+            size_t len = text ? strlen(text) : 0;
+            if (text != NULL)
+                text[len > 0 ? len : 0] = '\0';
+            if (text == NULL || tw_cli_write(o.stats_json, text, len, &err) != TW_OK)
+                status = TW_EXIT_ERROR;
+            free(text);
+            json_decref(j);
+        }
+    }
+    if (o.sightings != NULL) {
+        struct tw_buf b;
+        tw_buf_init(&b, (size_t)1 << 30);
+        if (tw_sightings_write(sc.sightings, o.org, tw_time_now().sec * 1000000000LL, &b) !=
+                        TW_OK ||
+                tw_cli_write(o.sightings, b.ptr ? b.ptr : "", b.len, &err) != TW_OK) {
+            fprintf(stderr, "%s: cannot write sightings to %s\n", prog, o.sightings);
+            status = TW_EXIT_ERROR;
+        }
+        tw_buf_cleanup(&b);
+    }
+    tw_hunt_stats(h, &st);
+    if (sc.io_error || fflush(sc.eve) != 0) {
+        fprintf(stderr, "%s: error writing EVE output\n", prog);
+        status = TW_EXIT_ERROR;
+    }
+    if (status == TW_EXIT_OK && st.alerts == 0)
+        status = TW_EXIT_FINDINGS;
+out:
+    tw_capture_close(cap);
+    tw_hunt_free(h);
+    if (sc.eve != NULL && sc.eve != stdout)
+        (void)fclose(sc.eve);
+    tw_sightings_free(sc.sightings);
+    tw_index_free(idx);
+    return status;
+}
