@@ -64,6 +64,7 @@ struct tw_indicator {
     uint32_t name_off;    /* offset of its name in the index's name table; 0 = none */
     uint8_t tlp;          /* the caller's TLP code (tlp.h), stored as given */
     uint8_t flags;        /* TW_IND_* */
+    uint8_t severity;     /* 1 (high) .. 3 (low), from indicator_types, as Suricata's */
 };
 
 /* Validity of an indicator at a moment. */

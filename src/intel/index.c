@@ -185,6 +185,30 @@ static uint32_t clamp_time(int64_t sec)
     return (uint32_t)sec;
 }
 
+/*
+ * Alert severity from the indicator's types (STIX indicator-type-ov), on
+ * Suricata's scale: 1 for compromise and malicious activity, 2 for
+ * anomalous or attribution, 3 otherwise (benign, unknown, none given).
+ */
+static uint8_t severity_of(const json_t *types)
+{
+    uint8_t sev = 3;
+    size_t i;
+    const json_t *t;
+
+    json_array_foreach(types, i, t)
+    {
+        const char *s = json_string_value(t);
+        if (s == NULL)
+            continue;
+        if (strcmp(s, "malicious-activity") == 0 || strcmp(s, "compromised") == 0)
+            sev = 1;
+        else if (sev > 2 && (strcmp(s, "anomalous-activity") == 0 || strcmp(s, "attribution") == 0))
+            sev = 2;
+    }
+    return sev;
+}
+
 /* Removes repeated numbers from out[0..n) in place (order kept); returns the new count. */
 static size_t dedupe(uint32_t *out, size_t n)
 {
@@ -450,6 +474,7 @@ int tw_index_add(struct tw_index *idx, const json_t *indicator, uint8_t tlp, str
     ind.valid_from = read_time(indicator, "valid_from", &t) == TW_OK ? clamp_time(t) : 0;
     ind.valid_until = read_time(indicator, "valid_until", &t) == TW_OK ? clamp_time(t) : UINT32_MAX;
     ind.tlp = tlp;
+    ind.severity = severity_of(json_object_get(indicator, "indicator_types"));
     if (json_is_true(json_object_get(indicator, "revoked")))
         ind.flags |= TW_IND_REVOKED;
     if (c.unusable)
