@@ -72,8 +72,8 @@ int tw_http_parse_request(const uint8_t *p, size_t len, struct tw_http_request *
  * bytes): strips surrounding space, any "user@" part, the port (stored in
  * *port with *has_port set when it is 1..65535 in decimal), IPv6 brackets and
  * one trailing dot, and lowers ASCII letters. Returns the length written, or
- * TW_EINVAL when the host is empty, longer than TW_HTTP_HOST_MAX or holds a
- * control byte, space or one of "/?#".
+ * TW_EINVAL (writing "") when the host is empty, ends in an empty label ("a.."),
+ * is longer than TW_HTTP_HOST_MAX or holds a control byte, space or one of "/?#".
  */
 int tw_http_normalize_host(
         struct tw_str in, char *out, bool *has_port, uint16_t *port) TW_MUST_CHECK;
