@@ -575,7 +575,7 @@ int tw_flow_table_new(const struct tw_flow_config *cfg, struct tw_flow_table **o
     if (t == NULL)
         return TW_ENOMEM;
     t->cfg = *cfg;
-    t->stride = TW_FLOW_EXTRA_OFFSET + (cfg->extra_size + TW_FLOW_EXTRA_ALIGN - 1) /
+    t->stride = TW_FLOW_EXTRA_OFFSET + ((size_t)cfg->extra_size + TW_FLOW_EXTRA_ALIGN - 1) /
                                                TW_FLOW_EXTRA_ALIGN * TW_FLOW_EXTRA_ALIGN;
     /* calloc: pages of slots never used stay untouched. */
     t->slots = big_alloc((size_t)cfg->max_flows * t->stride, &t->slots_mem);

@@ -717,7 +717,7 @@ int tw_hunt_new(const struct tw_hunt_config *c, struct tw_hunt **out)
     h->dec = tw_decoder_new(&c->decoder);
     h->dns = tw_calloc(1, sizeof(*h->dns));
     h->tls = tw_calloc(1, sizeof(*h->tls));
-    h->hist = tw_calloc(n_ind ? n_ind : 1, sizeof(*h->hist));
+    h->hist = tw_calloc(n_ind ? n_ind : 1, sizeof(struct history *));
     h->per_ind = tw_calloc(n_ind ? n_ind : 1, sizeof(*h->per_ind));
     tw_flow_config_init(&fc);
     fc.max_flows = c->max_flows;
