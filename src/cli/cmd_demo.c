@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "intel_cli.h"
 #include "tidewatch/alloc.h"
+#include "tidewatch/hunt.h"
 #include "tidewatch/pattern.h"
 #include "tidewatch/stix.h"
 #include "tidewatch/time.h"
@@ -20,6 +21,8 @@
 
 extern const unsigned char tw_demo_bundle[];
 extern const unsigned long tw_demo_bundle_len;
+extern const unsigned char tw_demo_capture[];
+extern const unsigned long tw_demo_capture_len;
 
 static const char demo_help[] =
         "usage: tidewatch demo [--write-bundle FILE]\n"
@@ -108,6 +111,69 @@ static int verify_demo(const struct tw_stix_bundle *b)
     return TW_EXIT_OK;
 }
 
+/* Hunts the built-in capture and prints its alerts as a table, and one as EVE JSON. */
+static int hunt_demo(const struct tw_index *idx)
+{
+    struct tw_hunt_stats st;
+    char *buf = NULL, *example = NULL;
+    size_t len = 0;
+    FILE *eve = open_memstream(&buf, &len);
+    struct tw_str rest, line;
+    int rc;
+
+    if (eve == NULL)
+        return TW_EXIT_ERROR;
+    rc = tw_hunt_capture_mem(
+            idx, tw_demo_capture, tw_demo_capture_len, "salt-typhoon-demo.pcap", eve, &st);
+    (void)fclose(eve);
+    if (rc != TW_EXIT_OK || buf == NULL) {
+        free(buf);
+        return TW_EXIT_ERROR;
+    }
+    printf("%llu packets, %llu flows (VLAN, MPLS, GRE, VXLAN, GTP-U, IPv6-in-IPv4), %llu "
+           "alerts\n\n",
+            (unsigned long long)st.packets, (unsigned long long)st.flows,
+            (unsigned long long)st.alerts);
+    printf("  %-8s %-20s %-15s %-18s %-22s %s\n", "time", "tunnel", "source", "destination",
+            "matched", "indicator");
+    rest = tw_str_make(buf, len);
+    while (tw_str_next_line(&rest, &line)) {
+        json_error_t jerr;
+        json_t *e = json_loadb(line.ptr, line.len, 0, &jerr);
+        json_t *enc = json_object_get(json_object_get(e, "tidewatch"), "encapsulation");
+        char tunnel[64] = "";
+        size_t i, k = 0;
+        json_t *l;
+
+        json_array_foreach(enc, i, l)
+        {
+            const char *name = json_string_value(json_object_get(l, "layer"));
+            int n = snprintf(
+                    tunnel + k, sizeof(tunnel) - k, "%s%s", k ? "/" : "", name ? name : "?");
+            if (n < 0 || (size_t)n >= sizeof(tunnel) - k)
+                break;
+            k += (size_t)n;
+        }
+        printf("  %-8.8s %-20s %-15s %-18s %-22s %s\n",
+                json_string_value(json_object_get(e, "timestamp")) + 11, k ? tunnel : "-",
+                json_string_value(json_object_get(e, "src_ip")),
+                json_string_value(json_object_get(e, "dest_ip")),
+                json_string_value(json_object_get(
+                        json_object_get(json_object_get(e, "tidewatch"), "matched"), "field")),
+                json_string_value(json_object_get(json_object_get(e, "alert"), "signature")));
+        if (example == NULL && json_object_get(e, "dns") != NULL)
+            example = json_dumps(e, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        json_decref(e);
+    }
+    if (example != NULL)
+        printf("\nOne alert as EVE JSON (Suricata's fields, tidewatch's under "
+               "\"tidewatch\"):\n%s\n",
+                example);
+    free(example);
+    free(buf);
+    return TW_EXIT_OK;
+}
+
 static void tlp_demo(const struct tw_stix_bundle *b)
 {
     for (size_t i = 0; i < tw_stix_bundle_count(b); i++) {
@@ -131,7 +197,7 @@ int tw_cmd_demo(int argc, char **argv)
     static const char *const lookups[] = { "203.0.113.17", "192.0.2.200", "2001:db8:5a17::41",
         "Telemetry-Update.example.", "mx1.cdn-edge-sync.example",
         "http://TELEMETRY-UPDATE.example:80/fw/update.bin#top",
-        "A3C1F0D5E2B8497C6D1E0F9A8B7C6D5E4F3A2B1C0D9E8F7A6B5C4D3E2F1A0B9C", "192.0.2.10",
+        "A3C1F0D5E2B8497C6D1E0F9A8B7C6D5E4F3A2B1C0D9E8F7A6B5C4D3E2F1A0B9C", "192.0.2.110",
         "198.51.100.99", "8.8.8.8" };
     const char *write_to = NULL;
     struct tw_stix_bundle *b = NULL;
@@ -189,7 +255,15 @@ int tw_cmd_demo(int argc, char **argv)
     if (verify_demo(b) != TW_EXIT_OK)
         status = TW_EXIT_ERROR;
 
-    heading("6. For the sensors: a Zeek intel file   (tidewatch intel convert --to zeek)");
+    heading("6. Hunt a capture from the network   (tidewatch hunt)");
+    idx = tw_index_new(TW_INDEX_MAX_INDICATORS);
+    if (idx == NULL || tw_intel_index_bundle(idx, b) != TW_OK || tw_index_build(idx) != TW_OK ||
+            hunt_demo(idx) != TW_EXIT_OK)
+        status = TW_EXIT_ERROR;
+    tw_index_free(idx);
+    idx = NULL;
+
+    heading("7. For the sensors: a Zeek intel file   (tidewatch intel convert --to zeek)");
     objects = json_array();
     for (size_t i = 0; objects != NULL && i < tw_stix_bundle_count(b); i++)
         (void)json_array_append(objects, (json_t *)(uintptr_t)tw_stix_bundle_object(b, i)->json);
@@ -202,7 +276,8 @@ int tw_cmd_demo(int argc, char **argv)
     printf("\nTry it yourself: tidewatch demo --write-bundle demo.json; then\n"
            "  tidewatch intel check demo.json\n"
            "  tidewatch intel lookup -i demo.json 203.0.113.17\n"
-           "  tidewatch intel convert --to suricata -o /tmp demo.json\n");
+           "  tidewatch intel convert --to suricata -o /tmp demo.json\n"
+           "  tidewatch hunt -i demo.json --sightings sightings.json CAPTURE.pcap\n");
     tw_stix_bundle_free(b);
     return status == TW_EXIT_FINDINGS ? TW_EXIT_ERROR : status;
 }

@@ -497,3 +497,51 @@ out:
     tw_index_free(idx);
     return status;
 }
+
+int tw_hunt_capture_mem(const struct tw_index *idx, const void *data, size_t len, const char *name,
+        FILE *eve, struct tw_hunt_stats *st)
+{
+    struct tw_hunt_config cfg;
+    struct sink_ctx sc;
+    struct tw_hunt *h = NULL;
+    struct tw_capture *cap = NULL;
+    struct tw_packet pkt;
+    struct tw_err err;
+    int rc, status = TW_EXIT_OK;
+
+    memset(&sc, 0, sizeof(sc));
+    sc.eve = eve;
+    sc.idx = idx;
+    sc.sightings = tw_sightings_new(idx);
+    tw_hunt_config_init(&cfg);
+    cfg.index = idx;
+    cfg.sink.alert = sink_alert;
+    cfg.sink.ctx = &sc;
+    if (sc.sightings == NULL || tw_hunt_new(&cfg, &h) != TW_OK ||
+            tw_capture_open_mem(&cap, data, len, name, NULL, &err) != TW_OK) {
+        status = TW_EXIT_ERROR;
+        goto out;
+    }
+    for (;;) {
+        memset(&pkt, 0, sizeof(pkt));
+        rc = tw_capture_next(cap, &pkt, &err);
+        if (rc <= 0) {
+            if (rc < 0)
+                status = TW_EXIT_ERROR;
+            break;
+        }
+        if (tw_hunt_packet(h, &pkt) != TW_OK) {
+            status = TW_EXIT_ERROR;
+            break;
+        }
+    }
+    tw_hunt_finish(h);
+    tw_hunt_stats(h, st);
+    if (sc.io_error)
+        status = TW_EXIT_ERROR;
+out:
+    tw_capture_close(cap);
+    tw_hunt_free(h);
+    tw_sightings_free(sc.sightings);
+    return status;
+}

@@ -35,4 +35,9 @@ size_t tw_intel_lookup_print(
 /* Exports objects (array) to Zeek (output file) or Suricata (output directory). */
 int tw_intel_export(const json_t *objects, int to, const char *output);
 
+struct tw_hunt_stats;
+/* Hunts a capture held in memory, writing EVE alerts to eve (cmd_hunt.c). */
+int tw_hunt_capture_mem(const struct tw_index *idx, const void *data, size_t len, const char *name,
+        FILE *eve, struct tw_hunt_stats *st);
+
 #endif

@@ -218,6 +218,8 @@ size_t gen_tls_server_hello(uint8_t *out, size_t cap, uint32_t seed);
 /* ==== Commands ==== */
 
 int gen_cmd_cases(const char *outdir);
+/* Writes the demonstration capture of `tidewatch demo` (samples/pcap/). */
+int gen_cmd_demo(const char *path);
 int gen_cmd_intel(const char *path);
 int gen_cmd_bench(const char *path, uint64_t size, uint64_t seed, unsigned bad_sites);
 int gen_cmd_bench_intel(const char *path, unsigned n_indicators, double hit_rate, uint64_t seed);

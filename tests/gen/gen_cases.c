@@ -21,7 +21,7 @@
 
 /* ==== Types ==== */
 
-#define MAX_FLOWS 8
+#define MAX_FLOWS 16
 #define MAX_OBS   8
 #define CASE_BUF  (4u << 20)
 
@@ -1112,6 +1112,107 @@ static const char *proto_name(uint8_t p)
         default:
             return "sctp";
     }
+}
+
+/* ==== The demonstration capture ==== */
+
+static void demo_encap(struct case_ctx *c)
+{
+    c->enc.n = 0;
+    add_eth(c);
+}
+
+static void demo_tcp(struct case_ctx *c, const char *cli, uint16_t cport, const char *srv,
+        uint16_t sport, const char *data)
+{
+    struct flow *f = flow_new(c, 6, ip_of(cli), cport, ip_of(srv), sport);
+
+    tcp_open(c, f);
+    if (data != NULL)
+        emit(c, f, 0, GEN_PSH | GEN_ACK, data, strlen(data));
+    emit(c, f, 1, GEN_ACK, NULL, 0);
+    tcp_close(c, f);
+}
+
+/*
+ * The story of samples/intel/salt-typhoon-demo.json, as an operator's sensors
+ * would capture it: a subscriber's phone resolving the C2 domain inside GTP-U,
+ * the implant's TLS to the relay, a payload fetched through the data centre
+ * overlay, a session into the staging network over the MPLS core, a GRE tunnel
+ * from a PE router to the relay followed five minutes later by SSH to it, the
+ * IOS XR backdoor port, a Smart Install probe, IPv6 exfiltration in IPv4, and
+ * ordinary traffic that must raise nothing.
+ */
+static void c_demo(struct case_ctx *c)
+{
+    static const struct gen_dns_rr c2_a[] = { { "telemetry-update.example", 1, "198.51.100.23" } };
+
+    demo_encap(c);
+    add_vlan(c, 0x8100, 120);
+    add_gtpu(c, 0x00a1b2c3, 0x00c3b2a1, true);
+    play_dns(c, 4, "telemetry-update.example", 1, c2_a, 1, 0, false);
+    c->ts_us += 2000000;
+    demo_encap(c);
+    play_tls(c, ip_of("10.20.30.40"), ip_of("203.0.113.17"), "mx1.cdn-edge-sync.example",
+            GEN_HELLO_IMPLANT, 1);
+    demo_encap(c);
+    add_ip(c, "192.0.2.61", "192.0.2.62");
+    add_udp(c, 49999, 4789);
+    c->enc.h[c->enc.n - 1].noswap = true;
+    add(c, GK_VXLAN)->vni = 7001;
+    add_eth(c);
+    play_http(c, ip_of("10.1.5.20"), ip_of("198.51.100.23"), "telemetry-update.example",
+            "/fw/update.bin");
+    demo_encap(c);
+    add_mpls(c, 16001);
+    demo_tcp(c, "10.1.7.7", 40001, "192.0.2.200", 443, NULL);
+    demo_encap(c);
+    add_ip(c, "198.51.100.77", "203.0.113.17");
+    add(c, GK_GRE);
+    demo_tcp(c, "10.66.0.1", 40179, "10.66.0.2", 179, NULL);
+    c->ts_us += 300000000; /* five minutes later */
+    demo_encap(c);
+    play_ssh(c, ip_of("198.51.100.77"), ip_of("203.0.113.17"));
+    demo_encap(c);
+    demo_tcp(c, "203.0.113.5", 40022, "198.51.100.1", 57722, "SSH-2.0-OpenSSH_8.0\r\n");
+    demo_encap(c);
+    demo_tcp(c, "203.0.113.6", 40786, "198.51.100.2", 4786, NULL);
+    demo_encap(c);
+    add_ip(c, "192.0.2.90", "192.0.2.91");
+    play_http(c, ip_of("2001:db8:77::5"), ip_of("2001:db8:5a17::41"), "files.example", "/upload");
+    demo_encap(c);
+    play_tls(c, ip_of("10.20.30.41"), ip_of("198.51.100.80"), "www.benign.example",
+            GEN_HELLO_BROWSER, 1);
+}
+
+int gen_cmd_demo(const char *path)
+{
+    static struct case_ctx c;
+    struct tw_buf out;
+    int rc = 0;
+
+    memset(&c, 0, sizeof(c));
+    c.name = "demo";
+    c.index = 40;
+    c.enc.linktype = GEN_LINK_ETH;
+    c.ts_us = 1760393051000000LL; /* 2025-10-13T22:04:11Z */
+    tw_buf_init(&c.pcap, CASE_BUF);
+    tw_buf_init(&c.pkts, CASE_BUF);
+    c_demo(&c);
+    tw_buf_init(&out, CASE_BUF);
+    rc |= gen_pcap_header(&out, GEN_LINK_ETH);
+    rc |= tw_buf_append(&out, c.pcap.ptr, c.pcap.len);
+    if (rc == 0)
+        rc = gen_write_file(path, out.ptr, out.len);
+    for (int i = 0; i < c.n_flows; i++) {
+        tw_buf_cleanup(&c.flows[i].app);
+        tw_buf_cleanup(&c.flows[i].pkts);
+        tw_buf_cleanup(&c.flows[i].encap);
+    }
+    tw_buf_cleanup(&out);
+    tw_buf_cleanup(&c.pcap);
+    tw_buf_cleanup(&c.pkts);
+    return rc == 0 ? 0 : 1;
 }
 
 static int write_case(const char *outdir, size_t k, uint64_t *bytes)

@@ -62,6 +62,13 @@ static int run_cases(int argc, char **argv)
     return gen_cmd_cases(argv[1]);
 }
 
+static int run_demo(int argc, char **argv)
+{
+    if (argc != 2)
+        return bad_option("demo", "OUT.pcap");
+    return gen_cmd_demo(argv[1]);
+}
+
 static int run_intel(int argc, char **argv)
 {
     if (argc != 2)
@@ -115,6 +122,7 @@ static int run_bench_intel(int argc, char **argv)
 static const struct command commands[] = {
     { "cases", run_cases, "cases OUTDIR" },
     { "intel", run_intel, "intel OUT.json" },
+    { "demo", run_demo, "demo OUT.pcap   (the capture of `tidewatch demo`)" },
     { "bench", run_bench, "bench OUT.pcap [--size 1G] [--seed N] [--bad-sites 1000]" },
     { "bench-intel", run_bench_intel,
             "bench-intel OUT.json [--indicators 100000] [--hit-rate 0.01] [--seed N]" },

@@ -40,6 +40,10 @@ has '70 objects, 70 valid, 0 errors' "demo checks its package clean"
 has 'MATCH' "demo verifier matches the in-window sequence"
 has 'no match \(outside 600 s\)' "demo verifier rejects the late sequence"
 has 'TLP:AMBER\+STRICT' "demo shows AMBER+STRICT apart from AMBER"
+has '65 packets, 10 flows .*, 15 alerts' "demo hunts its capture: 15 alerts"
+has 'vlan/ipv4/udp/gtpu +192.0.2.10 .*dns.query +C2 domain' "demo: the C2 domain inside GTP-U"
+has 'pattern +GRE to a known relay, then SSH' "demo: the GRE-then-SSH sequence across two flows"
+has '"teid": 10597059' "demo: the alert's EVE JSON carries the GTP TEID"
 
 expect 0 "check demo bundle" "$bin" intel check "$work/demo.json"
 expect 0 "stats --json" "$bin" intel stats --json --at 2026-06-01T00:00:00Z "$work/demo.json"
@@ -48,6 +52,15 @@ if [ "$(jq '.indicators.total' "$work/out")" = 18 ] &&
    [ "$(jq '.indicators.by_validity.revoked' "$work/out")" = 1 ] &&
    [ "$(jq '.indicators.by_validity."not-yet-valid"' "$work/out")" = 1 ] &&
    [ "$(jq '.by_type.indicator' "$work/out")" = 18 ]; then ok "stats counts"; else bad "stats counts"; cat "$work/out"; fi
+
+expect 0 "hunt the demo capture" "$bin" hunt -q -i "$work/demo.json" -o "$work/eve.json" --sightings "$work/sightings.json" "$TW_SOURCE_DIR/samples/pcap/salt-typhoon-demo.pcap"
+if [ "$(grep -c '"event_type":"alert"' "$work/eve.json")" = 15 ]; then ok "hunt writes 15 EVE alerts"; else bad "hunt alert count"; fi
+if jq -e -s 'all(.[]; has("timestamp") and has("flow_id") and has("event_type") and has("src_ip") and has("dest_ip") and has("proto") and (.alert | has("signature_id") and has("signature") and has("category") and has("severity")))' "$work/eve.json" >/dev/null; then ok "every EVE line parses and has Suricata's alert fields"; else bad "EVE fields"; fi
+expect 0 "sightings check clean" "$bin" intel check "$work/sightings.json"
+if [ "$(jq '[.objects[] | select(.type=="sighting")] | length' "$work/sightings.json")" -ge 10 ]; then ok "sightings: one per indicator seen"; else bad "sightings count"; fi
+echo 8.8.4.4 >"$work/none.txt"
+expect 0 "a one-address bundle" "$bin" intel convert --timestamp 2025-01-01T00:00:00.000Z -o "$work/none.json" "$work/none.txt"
+expect 1 "hunt with no match exits 1" "$bin" hunt -q -i "$work/none.json" -o /dev/null "$TW_SOURCE_DIR/samples/pcap/salt-typhoon-demo.pcap"
 
 expect 0 "lookup a CIDR member" "$bin" intel lookup -i "$work/demo.json" 192.0.2.200
 has 'match +indicator--.*Staging network' "lookup names the CIDR indicator"
