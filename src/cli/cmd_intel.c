@@ -52,8 +52,13 @@ int tw_intel_check_one(
     return (n_err > 0 || (strict && n_warn > 0)) ? TW_EXIT_FINDINGS : TW_EXIT_OK;
 }
 
-/* Reads one file into a bundle, printing a failure in the requested format. */
-static int read_bundle(const char *path, enum tw_stix_format fmt, struct tw_stix_bundle **b)
+/*
+ * Reads one file into a bundle, printing a failure in the requested format.
+ * flags are tw_stix_read_mem's (TW_STIX_NO_PATTERNS when the caller compiles
+ * the patterns itself, as the index does).
+ */
+static int read_bundle_flags(
+        const char *path, enum tw_stix_format fmt, unsigned flags, struct tw_stix_bundle **b)
 {
     struct tw_err err;
     struct tw_buf in;
@@ -62,7 +67,8 @@ static int read_bundle(const char *path, enum tw_stix_format fmt, struct tw_stix
     tw_err_clear(&err);
     rc = tw_cli_slurp(path, TW_STIX_MAX_INPUT + 1, &in, &err);
     if (rc == TW_OK) {
-        rc = tw_stix_read_mem(in.ptr, in.len, strcmp(path, "-") == 0 ? "stdin" : path, 0, b, &err);
+        rc = tw_stix_read_mem(
+                in.ptr, in.len, strcmp(path, "-") == 0 ? "stdin" : path, flags, b, &err);
         tw_buf_cleanup(&in);
     }
     if (rc == TW_OK)
@@ -85,6 +91,11 @@ static int read_bundle(const char *path, enum tw_stix_format fmt, struct tw_stix
         fprintf(stdout, "%s: ERROR: %s\n", path, err.msg);
     }
     return rc == TW_EIO ? TW_EXIT_ERROR : TW_EXIT_FINDINGS;
+}
+
+static int read_bundle(const char *path, enum tw_stix_format fmt, struct tw_stix_bundle **b)
+{
+    return read_bundle_flags(path, fmt, 0, b);
 }
 
 static int intel_check(int argc, char **argv)
@@ -836,7 +847,8 @@ struct tw_index *tw_intel_load_index(int n, char **paths, int *status)
     }
     for (int i = 0; i < n; i++) {
         struct tw_stix_bundle *b = NULL;
-        int s = read_bundle(paths[i], TW_STIX_TEXT, &b);
+        /* The index compiles every pattern itself and reports those that fail. */
+        int s = read_bundle_flags(paths[i], TW_STIX_TEXT, TW_STIX_NO_PATTERNS, &b);
 
         if (s != TW_EXIT_OK) {
             *status = TW_MAX(*status, s);
