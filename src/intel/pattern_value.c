@@ -1,151 +1,28 @@
 /*
  * pattern_value.c: the value codecs the pattern module needs on both sides of
- * a comparison: strict IPv4/IPv6 address and CIDR parsing for ISSUBSET and
- * ISSUPERSET, network containment, and canonical base64 decoding for b'...'
- * literals and binary properties. The address module in src/net is written
- * separately; these parsers are deliberately small and strict so that every
- * pattern this module accepts is one any STIX consumer accepts too.
+ * a comparison: address and CIDR values for ISSUBSET and ISSUPERSET (parsed
+ * by the strict parser of src/net, addr.h), network containment, and
+ * canonical base64 decoding for b'...' literals and binary properties.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "pattern_int.h"
+#include "tidewatch/addr.h"
 
-/* ==== IPv4 ==== */
-
-/* Parses a dotted quad at s[0..len) exactly: four decimal octets, no leading zeros. */
-static bool parse_v4(const char *s, size_t len, uint8_t out[4])
-{
-    size_t i = 0;
-
-    for (int part = 0; part < 4; part++) {
-        unsigned v = 0;
-        size_t start = i;
-
-        if (part > 0) {
-            if (i >= len || s[i] != '.')
-                return false;
-            i++;
-            start = i;
-        }
-        while (i < len && tw_ascii_isdigit(s[i]) && i - start < 3) {
-            v = v * 10 + (unsigned)(s[i] - '0');
-            i++;
-        }
-        if (i == start || v > 255)
-            return false;
-        if (s[start] == '0' && i - start > 1)
-            return false;
-        out[part] = (uint8_t)v;
-    }
-    return i == len;
-}
-
-/* ==== IPv6 ==== */
-
-/*
- * Parses RFC 4291 section 2.2 text at s[0..len): eight groups of one to four
- * hex digits, at most one "::" standing for one or more zero groups, and an
- * optional dotted quad in place of the last two groups.
- */
-static bool parse_v6(const char *s, size_t len, uint8_t out[16])
-{
-    uint16_t groups[8];
-    int n = 0, gap = -1;
-    size_t i = 0;
-
-    if (len >= 2 && s[0] == ':' && s[1] == ':') {
-        gap = 0;
-        i = 2;
-        if (i == len)
-            goto done;
-    } else if (len >= 1 && s[0] == ':') {
-        return false;
-    }
-    for (;;) {
-        size_t start = i;
-        unsigned v = 0;
-
-        while (i < len && tw_hex_digit(s[i]) >= 0 && i - start < 4) {
-            v = v * 16 + (unsigned)tw_hex_digit(s[i]);
-            i++;
-        }
-        if (i < len && s[i] == '.') {
-            /* An embedded IPv4 tail takes the last two groups. */
-            uint8_t q[4];
-            if (n > 6 || !parse_v4(s + start, len - start, q))
-                return false;
-            groups[n++] = (uint16_t)(q[0] << 8 | q[1]);
-            groups[n++] = (uint16_t)(q[2] << 8 | q[3]);
-            break;
-        }
-        if (i == start || n >= 8)
-            return false;
-        groups[n++] = (uint16_t)v;
-        if (i == len)
-            break;
-        if (s[i] != ':')
-            return false;
-        i++;
-        if (i < len && s[i] == ':') {
-            if (gap >= 0)
-                return false;
-            gap = n;
-            i++;
-            if (i == len)
-                break;
-        } else if (i == len) {
-            return false; /* trailing single colon */
-        }
-    }
-done:
-    if (gap < 0) {
-        if (n != 8)
-            return false;
-    } else {
-        int zeros = 8 - n;
-        if (zeros < 1)
-            return false;
-        memmove(groups + gap + zeros, groups + gap, (size_t)(n - gap) * sizeof(groups[0]));
-        for (int k = 0; k < zeros; k++)
-            groups[gap + k] = 0;
-    }
-    for (int k = 0; k < 8; k++) {
-        out[(size_t)k * 2] = (uint8_t)(groups[k] >> 8);
-        out[(size_t)k * 2 + 1] = (uint8_t)(groups[k] & 0xff);
-    }
-    return true;
-}
+/* ==== Addresses ==== */
 
 bool tw__pattern_cidr_parse(struct tw_str s, struct tw__cidr *out)
 {
-    long slash = tw_str_find(s, '/');
-    size_t alen = slash < 0 ? s.len : (size_t)slash;
-    unsigned width;
+    struct tw_ip ip;
+    unsigned plen;
 
     memset(out, 0, sizeof(*out));
-    if (alen == 0)
+    if (tw_cidr_parse(s, &ip, &plen, NULL) != TW_OK)
         return false;
-    if (tw_str_find(tw_str_make(s.ptr, alen), ':') >= 0) {
-        if (!parse_v6(s.ptr, alen, out->addr))
-            return false;
-        out->family = 6;
-        width = 128;
-    } else {
-        if (!parse_v4(s.ptr, alen, out->addr))
-            return false;
-        out->family = 4;
-        width = 32;
-    }
-    out->prefix = (uint8_t)width;
-    if (slash >= 0) {
-        struct tw_str ps = tw_str_make(s.ptr + alen + 1, s.len - alen - 1);
-        uint64_t v;
-        if (ps.len == 0 || ps.len > 3 || (ps.ptr[0] == '0' && ps.len > 1) || ps.ptr[0] == '+' ||
-                tw_parse_u64(ps, width, &v) != TW_OK)
-            return false;
-        out->prefix = (uint8_t)v;
-    }
+    out->family = ip.family;
+    out->prefix = (uint8_t)plen;
+    memcpy(out->addr, ip.bytes, sizeof(out->addr));
     return true;
 }
 
