@@ -426,10 +426,12 @@ int tw_cmd_hunt(int argc, char **argv)
         goto out;
     }
     t0 = mono();
+    /* The reader and the decoder set every field they own, so the packet is
+     * cleared once, not per packet (it is ~800 bytes). */
+    memset(&pkt, 0, sizeof(pkt));
     for (;;) {
         int rc;
 
-        memset(&pkt, 0, sizeof(pkt));
         rc = tw_capture_next(cap, &pkt, &err);
         if (rc == 0)
             break;

@@ -65,6 +65,8 @@ struct tw_hunt {
     uint64_t *per_ind;        /* alerts per indicator */
     uint32_t hits[256];
     struct tw_buf scratch;
+    struct tw_flow_meta **spare; /* freed metadata blocks kept for reuse */
+    size_t n_spare;
     struct tw_hunt_stats st;
     bool oom;
 };
@@ -105,9 +107,16 @@ static void copy_str(char *dst, size_t size, const char *src, size_t len)
     dst[len] = '\0';
 }
 
+/* Metadata blocks kept for reuse, so busy captures do not churn the allocator. */
+#define META_SPARE 1024
+
 static struct tw_flow_meta *meta_of(struct tw_hunt *h, struct fstate *fs)
 {
-    if (fs->meta == NULL) {
+    if (fs->meta == NULL && h->n_spare > 0) {
+        fs->meta = h->spare[--h->n_spare];
+        memset(fs->meta, 0, sizeof(*fs->meta));
+        h->st.meta_bytes += sizeof(*fs->meta);
+    } else if (fs->meta == NULL) {
         fs->meta = tw_calloc(1, sizeof(*fs->meta));
         if (fs->meta == NULL)
             h->oom = true;
@@ -285,7 +294,6 @@ static void on_http(struct tw_hunt *h, const struct tw_packet *p, struct tw_flow
         struct fstate *fs, const struct tw_http_request *r)
 {
     struct tw_flow_meta *meta = meta_of(h, fs);
-    struct tw_buf url;
 
     h->st.http++;
     if (meta == NULL)
@@ -297,25 +305,23 @@ static void on_http(struct tw_hunt *h, const struct tw_packet *p, struct tw_flow
     copy_str(meta->http_ua, sizeof(meta->http_ua), r->user_agent.ptr, r->user_agent.len);
     match_domain(h, p, f, fs, meta->http_host, "http.hostname");
     /* The URL as the indicator would name it: scheme, host, port, target. */
-    tw_buf_init(&url, 4 * (size_t)TW_URL_MAX_LEN);
-    {
-        struct tw_buf raw;
-        int rc;
-        tw_buf_init(&raw, 2 * (size_t)TW_URL_MAX_LEN);
+    if (meta->http_host[0] != '\0' || r->absolute_uri) {
+        char raw[TW_META_NAME + TW_META_URI + 16];
+        int n;
+
         if (r->absolute_uri)
-            rc = tw_buf_append(&raw, r->target.ptr, r->target.len);
+            n = snprintf(raw, sizeof(raw), "%.*s", (int)r->target.len, r->target.ptr);
         else if (r->has_port)
-            rc = tw_buf_printf(&raw, "http://%s:%u%.*s", meta->http_host, (unsigned)r->port,
+            n = snprintf(raw, sizeof(raw), "http://%s:%u%.*s", meta->http_host, (unsigned)r->port,
                     (int)r->target.len, r->target.ptr);
         else
-            rc = tw_buf_printf(
-                    &raw, "http://%s%.*s", meta->http_host, (int)r->target.len, r->target.ptr);
-        if (rc == TW_OK && meta->http_host[0] != '\0' &&
-                tw_url_normalize(tw_str_make(raw.ptr, raw.len), &url, NULL) == TW_OK)
-            match_str(h, p, f, fs, TW_INDEX_URL, url.ptr, "http.url");
-        tw_buf_cleanup(&raw);
+            n = snprintf(raw, sizeof(raw), "http://%s%.*s", meta->http_host, (int)r->target.len,
+                    r->target.ptr);
+        tw_buf_reset(&h->scratch);
+        if (n > 0 && (size_t)n < sizeof(raw) &&
+                tw_url_normalize(tw_str_make(raw, (size_t)n), &h->scratch, NULL) == TW_OK)
+            match_str(h, p, f, fs, TW_INDEX_URL, h->scratch.ptr, "http.url");
     }
-    tw_buf_cleanup(&url);
     note_meta(h, p, f, fs, TW_APP_HTTP);
 }
 
@@ -680,7 +686,10 @@ static void on_flow_end(struct tw_flow *f, enum tw_flow_end why, void *arg)
     free_stream(fs);
     if (fs->meta != NULL) {
         h->st.meta_bytes -= sizeof(*fs->meta);
-        tw_free(fs->meta);
+        if (h->spare != NULL && h->n_spare < META_SPARE)
+            h->spare[h->n_spare++] = fs->meta;
+        else
+            tw_free(fs->meta);
     }
     tw_free(fs->alerted.v);
     tw_free(fs->cand.v);
@@ -719,13 +728,14 @@ int tw_hunt_new(const struct tw_hunt_config *c, struct tw_hunt **out)
     h->tls = tw_calloc(1, sizeof(*h->tls));
     h->hist = tw_calloc(n_ind ? n_ind : 1, sizeof(struct history *));
     h->per_ind = tw_calloc(n_ind ? n_ind : 1, sizeof(*h->per_ind));
+    h->spare = tw_calloc(META_SPARE, sizeof(*h->spare));
     tw_flow_config_init(&fc);
     fc.max_flows = c->max_flows;
     fc.extra_size = sizeof(struct fstate);
     fc.on_end = on_flow_end;
     fc.on_end_arg = h;
     if (h->dec == NULL || h->dns == NULL || h->tls == NULL || h->hist == NULL ||
-            h->per_ind == NULL || tw_flow_table_new(&fc, &h->flows) != TW_OK) {
+            h->per_ind == NULL || h->spare == NULL || tw_flow_table_new(&fc, &h->flows) != TW_OK) {
         tw_hunt_free(h);
         return TW_ENOMEM;
     }
@@ -761,6 +771,9 @@ void tw_hunt_free(struct tw_hunt *h)
     }
     tw_free(h->hist);
     tw_free(h->per_ind);
+    for (size_t i = 0; i < h->n_spare; i++)
+        tw_free(h->spare[i]);
+    tw_free(h->spare);
     tw_free(h->dns);
     tw_free(h->tls);
     tw_buf_cleanup(&h->scratch);
