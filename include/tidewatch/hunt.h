@@ -77,9 +77,9 @@ struct tw_hunt_alert {
 /* Where results go. Any callback may be NULL. */
 struct tw_hunt_sink {
     void (*alert)(void *ctx, const struct tw_hunt_alert *a);
-    /* A flow ended (timeout, eviction, end of input). */
+    /* A flow ended (timeout, eviction, end of input); alerts is how many it raised. */
     void (*flow_end)(void *ctx, const struct tw_flow *f, const struct tw_flow_meta *meta,
-            enum tw_flow_end why);
+            enum tw_flow_end why, unsigned alerts);
     /* A metadata parser produced a record (app says which) from packet p of flow f. */
     void (*metadata)(void *ctx, const struct tw_packet *p, const struct tw_flow *f,
             const struct tw_flow_meta *meta, enum tw_app app);

@@ -174,8 +174,8 @@ static void sink_alert(void *arg, const struct tw_hunt_alert *a)
     write_event(c, e);
 }
 
-static void sink_flow(
-        void *arg, const struct tw_flow *f, const struct tw_flow_meta *m, enum tw_flow_end why)
+static void sink_flow(void *arg, const struct tw_flow *f, const struct tw_flow_meta *m,
+        enum tw_flow_end why, unsigned alerts)
 {
     struct sink_ctx *c = arg;
     char start[TW_EVE_TS_LEN], end[TW_EVE_TS_LEN];
@@ -196,6 +196,7 @@ static void sink_flow(
                     (json_int_t)f->bytes_toclient, "start", start, "end", end, "state",
                     tw_flow_state_name((enum tw_flow_state)f->state), "reason",
                     tw_flow_end_name(why)));
+    json_object_set_new(json_object_get(e, "flow"), "alerted", json_boolean(alerts > 0));
     if (m != NULL && m->n_tunnel > 0)
         json_object_set_new(e, "tidewatch",
                 json_pack("{s:o}", "encapsulation", tw_eve_encapsulation(m->tunnel, m->n_tunnel)));

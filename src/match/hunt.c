@@ -682,7 +682,7 @@ static void on_flow_end(struct tw_flow *f, enum tw_flow_end why, void *arg)
         }
     }
     if (h->cfg.sink.flow_end != NULL)
-        h->cfg.sink.flow_end(h->cfg.sink.ctx, f, fs->meta, why);
+        h->cfg.sink.flow_end(h->cfg.sink.ctx, f, fs->meta, why, fs->alerted.n);
     free_stream(fs);
     if (fs->meta != NULL) {
         h->st.meta_bytes -= sizeof(*fs->meta);

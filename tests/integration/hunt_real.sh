@@ -56,6 +56,8 @@ check "one alert on the inner flow of IPv4-in-IPv4" bug-4571-01 \
 check "the alert carries the outer IPv4 tunnel" bug-4571-01 \
     '[.[] | select(.event_type=="alert")][0].tidewatch.encapsulation | any(.layer=="ipv4" and .src=="10.1.0.1" and .dst=="10.1.0.2")'
 hunt bug-4571-01 "[ipv4-addr:value = '10.1.0.2']"
+check "the inner flow says flow.alerted: true, as Suricata's does" bug-4571-01 \
+    'any(.[]; .event_type=="flow" and .src_ip=="10.1.0.3" and .flow.alerted==true)'
 check "an outer (tunnel) address is matched too" bug-4571-01 \
     '[.[] | select(.event_type=="alert")] | length == 1 and .[0].tidewatch.matched.field=="tunnel.ip.dst"'
 
