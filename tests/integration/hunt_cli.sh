@@ -1,0 +1,67 @@
+#!/bin/sh
+# tidewatch hunt's inputs and failure modes: standard input, a directory, several
+# files, a truncated capture (its good packets and the next file still hunted,
+# the damage named with its byte offset, exit 3), a file that is no capture,
+# a missing file, --stats-json and the help.
+set -u
+bin=${TW_BIN:?TW_BIN must point at the tidewatch binary}
+dir=${TW_TEST_DATA:?}/pcap
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fails=0
+passes=0
+ok() { printf 'ok   %s\n' "$1"; passes=$((passes + 1)); }
+bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+alerts() { grep -c '"event_type":"alert"' "$1" 2>/dev/null || true; }
+
+"$bin" hunt -q -i "$dir/intel.json" -o "$work/file.json" "$dir/vxlan.pcap"
+"$bin" hunt -q -i "$dir/intel.json" -o "$work/stdin.json" - <"$dir/vxlan.pcap"
+if [ "$(alerts "$work/file.json")" -gt 0 ] && cmp -s "$work/file.json" "$work/stdin.json"; then
+    ok "standard input gives the same alerts as the file"
+else
+    bad "standard input"
+fi
+
+mkdir "$work/d"
+cp "$dir/vxlan.pcap" "$dir/gtpu_ipv4.pcap" "$work/d/"
+echo "not a capture" >"$work/d/README.txt"
+"$bin" hunt -i "$dir/intel.json" -o "$work/dir.json" --stats-json "$work/dir.stats" "$work/d" 2>"$work/dir.err"
+st=$?
+if [ "$st" -eq 0 ] && [ "$(jq .files "$work/dir.stats")" = 2 ] && [ "$(alerts "$work/dir.json")" -ge 2 ]; then
+    ok "a directory: its two captures hunted, other files left alone"
+else
+    bad "directory (exit $st)"; cat "$work/dir.err"
+fi
+if jq -e '.packets > 0 and .flows > 0 and .alerts > 0 and (.alerts_per_indicator | length > 0) and has("decode_events") and has("packets_per_second")' "$work/dir.stats" >/dev/null; then
+    ok "--stats-json has packets, flows, alerts per indicator, decode events and the rate"
+else
+    bad "--stats-json"; cat "$work/dir.stats"
+fi
+
+head -c 700 "$dir/eth_http.pcap" >"$work/trunc.pcap"
+"$bin" hunt -i "$dir/intel.json" -o "$work/trunc.json" "$work/trunc.pcap" "$dir/vxlan.pcap" 2>"$work/trunc.err"
+st=$?
+if [ "$st" -eq 3 ] && grep -q 'trunc.pcap: truncated dump file.*at offset [0-9]' "$work/trunc.err" &&
+        [ "$(alerts "$work/trunc.json")" -gt "$(alerts "$work/file.json")" ]; then
+    ok "a truncated capture: named with its offset, exit 3, good packets and the next file hunted"
+else
+    bad "truncated capture (exit $st)"; cat "$work/trunc.err"
+fi
+
+printf 'this is no capture at all, only text' >"$work/junk.pcap"
+"$bin" hunt -i "$dir/intel.json" -o /dev/null "$work/junk.pcap" 2>"$work/junk.err"
+st=$?
+if [ "$st" -eq 3 ] && grep -q 'junk.pcap: not a pcap or pcapng file at offset 0' "$work/junk.err"; then
+    ok "a file that is no capture is refused by name"
+else
+    bad "junk (exit $st)"; cat "$work/junk.err"
+fi
+
+"$bin" hunt -i "$dir/intel.json" -o /dev/null "$work/nope.pcap" 2>/dev/null
+[ $? -eq 3 ] && ok "a missing capture: exit 3" || bad "missing capture"
+"$bin" hunt -i "$dir/intel.json" 2>/dev/null
+[ $? -eq 2 ] && ok "no capture given: usage error" || bad "usage"
+"$bin" hunt --help | grep -q '^usage: tidewatch hunt' && ok "hunt --help" || bad "hunt --help"
+
+echo "$passes passed, $fails failed"
+[ "$fails" -eq 0 ]
