@@ -17,6 +17,7 @@
 #include "intel_cli.h"
 #include "tidewatch/alloc.h"
 #include "tidewatch/capture.h"
+#include "tidewatch/dns.h"
 #include "tidewatch/eve.h"
 #include "tidewatch/hunt.h"
 #include "tidewatch/sighting.h"
@@ -86,9 +87,10 @@ static void add_app(json_t *e, const struct tw_flow_meta *m)
     json_object_set_new(e, "app_proto", json_string(tw_app_name((enum tw_app)m->app)));
     switch (m->app) {
         case TW_APP_DNS:
+            /* Suricata writes the type by name ("A") and request/response. */
             json_object_set_new(e, "dns",
-                    json_pack("{s:s,s:s,s:i}", "type", m->dns_response ? "answer" : "query",
-                            "rrname", m->dns_query, "rrtype", m->dns_qtype));
+                    json_pack("{s:s,s:s,s:s}", "type", m->dns_response ? "response" : "request",
+                            "rrname", m->dns_query, "rrtype", tw_dns_type_name(m->dns_qtype)));
             break;
         case TW_APP_TLS:
             json_object_set_new(e, "tls",

@@ -101,8 +101,8 @@ check "VLAN ids 200, 300 and 400 on the flows" detect-vlan-id \
     '[.[] | select(.event_type=="flow") | .tidewatch.encapsulation[]? | .vlan_id] as $v | ($v | index(200)) != null and ($v | index(300)) != null and ($v | index(400)) != null'
 
 hunt dns_dns-tcp-www-google-com "[domain-name:value = 'www.google.com']"
-check "DNS over TCP: query and answer for www.google.com, and the domain alerts" dns_dns-tcp-www-google-com \
-    '([.[] | select(.event_type=="dns")] | length == 2) and any(.[]; .event_type=="dns" and .dns.rrname=="www.google.com") and any(.[]; .event_type=="alert" and .tidewatch.matched.field=="dns.query")'
+check "DNS over TCP: request and response for www.google.com (rrtype A), and the domain alerts" dns_dns-tcp-www-google-com \
+    '([.[] | select(.event_type=="dns")] | length == 2) and any(.[]; .dns.type=="request" and .dns.rrtype=="A") and any(.[]; .dns.type=="response") and any(.[]; .event_type=="dns" and .dns.rrname=="www.google.com") and any(.[]; .event_type=="alert" and .tidewatch.matched.field=="dns.query")'
 
 hunt ja4-tls "[network-traffic:x_ja4 = 't12i1810s1_27d4652c4487_06a4338d0495']"
 check "JA4 equals Suricata's, and a JA4 indicator alerts" ja4-tls \

@@ -56,6 +56,7 @@ if [ "$(jq '.indicators.total' "$work/out")" = 18 ] &&
 expect 0 "hunt the demo capture" "$bin" hunt -q -i "$work/demo.json" -o "$work/eve.json" --sightings "$work/sightings.json" "$TW_SOURCE_DIR/samples/pcap/salt-typhoon-demo.pcap"
 if [ "$(grep -c '"event_type":"alert"' "$work/eve.json")" = 15 ]; then ok "hunt writes 15 EVE alerts"; else bad "hunt alert count"; fi
 if jq -e -s 'all(.[]; has("timestamp") and has("flow_id") and has("event_type") and has("src_ip") and has("dest_ip") and has("proto") and (.alert | has("signature_id") and has("signature") and has("category") and has("severity")))' "$work/eve.json" >/dev/null; then ok "every EVE line parses and has Suricata's alert fields"; else bad "EVE fields"; fi
+if jq -e -s 'all(.[]; (.timestamp | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}\\+0000$")) and (.flow_id | type == "number") and (.src_port // 0 | type == "number") and (.dest_port // 0 | type == "number") and (.proto | type == "string") and (.alert.severity | . >= 1 and . <= 4) and ((.dns.rrtype // "A") | type == "string") and ((.tls.ja3 // {}) | type == "object"))' "$work/eve.json" >/dev/null; then ok "EVE field types as Suricata writes them (timestamp form, numbers, rrtype by name)"; else bad "EVE field types"; fi
 expect 0 "sightings check clean" "$bin" intel check "$work/sightings.json"
 if [ "$(jq '[.objects[] | select(.type=="sighting")] | length' "$work/sightings.json")" -ge 10 ]; then ok "sightings: one per indicator seen"; else bad "sightings count"; fi
 echo 8.8.4.4 >"$work/none.txt"
