@@ -728,7 +728,7 @@ int tw_hunt_new(const struct tw_hunt_config *c, struct tw_hunt **out)
     h->tls = tw_calloc(1, sizeof(*h->tls));
     h->hist = tw_calloc(n_ind ? n_ind : 1, sizeof(struct history *));
     h->per_ind = tw_calloc(n_ind ? n_ind : 1, sizeof(*h->per_ind));
-    h->spare = tw_calloc(META_SPARE, sizeof(*h->spare));
+    h->spare = tw_calloc(META_SPARE, sizeof(struct tw_flow_meta *));
     tw_flow_config_init(&fc);
     fc.max_flows = c->max_flows;
     fc.extra_size = sizeof(struct fstate);
@@ -771,8 +771,9 @@ void tw_hunt_free(struct tw_hunt *h)
     }
     tw_free(h->hist);
     tw_free(h->per_ind);
-    for (size_t i = 0; i < h->n_spare; i++)
-        tw_free(h->spare[i]);
+    if (h->spare != NULL)
+        for (size_t i = 0; i < h->n_spare; i++)
+            tw_free(h->spare[i]);
     tw_free(h->spare);
     tw_free(h->dns);
     tw_free(h->tls);
