@@ -32,11 +32,31 @@ static void check(size_t size)
         __builtin_trap();
 }
 
+static size_t fuzz_size;
+
+/* Certificates come from a copy of the input's handshake bytes: bounded by 16 KiB. */
+static int cert_in_bounds(const uint8_t *der, size_t len, unsigned index, void *ctx)
+{
+    (void)ctx;
+    (void)index;
+    if (der == NULL || len == 0 || len > 16384 || len > fuzz_size)
+        __builtin_trap();
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fuzz_size = size;
     if (tw_tls_parse_client_hello(data, size, &hello, NULL) == TW_OK)
         check(size);
     if (tw_tls_parse_handshake(data, size, &hello, NULL) == TW_OK)
         check(size);
+    /* The server side: certificates must be plausible, and only documented codes return. */
+    {
+        int rc = tw_tls_server_certificates(data, size, cert_in_bounds, NULL, NULL);
+        if (rc != TW_OK && rc != TW_ETRUNC && rc != TW_ENOTFOUND && rc != TW_EINVAL &&
+                rc != TW_ELIMIT)
+            __builtin_trap();
+    }
     return 0;
 }

@@ -53,6 +53,7 @@ struct tw_flow_meta {
     char tls_sni[TW_META_NAME];
     char ja3[33];
     char ja4[37];
+    char tls_cert_sha1[41]; /* the server's leaf certificate, TLS 1.2 and earlier */
     char http_method[16];
     char http_host[TW_META_NAME];
     char http_uri[TW_META_URI];

@@ -132,4 +132,20 @@ void tw_tls_ja3_hash(const struct tw_tls_hello *h, char out[TW_TLS_JA3_HEXLEN]);
  */
 void tw_tls_ja4(const struct tw_tls_hello *h, char transport, char out[TW_TLS_JA4_STRLEN]);
 
+/* Called with each certificate (DER bytes) of a server's Certificate message, leaf first. */
+typedef int tw_tls_cert_fn(const uint8_t *der, size_t len, unsigned index, void *ctx);
+
+/*
+ * Finds the Certificate handshake message in a server's in-order bytes (the
+ * clear part of a TLS 1.2 or earlier handshake: records of type handshake
+ * from the start of the stream) and calls fn for each certificate in it.
+ * Returns TW_OK when the message was walked; TW_ETRUNC when more bytes are
+ * needed; TW_ENOTFOUND when the clear flight ended without one (TLS 1.3,
+ * where certificates are encrypted, or a handshake without certificates);
+ * TW_EINVAL (with err->offset) for malformed records or lengths; TW_ELIMIT
+ * past 16 KiB of handshake bytes; or the first non-zero value fn returns.
+ */
+int tw_tls_server_certificates(const uint8_t *p, size_t len, tw_tls_cert_fn *fn, void *ctx,
+        struct tw_err *err) TW_MUST_CHECK;
+
 #endif

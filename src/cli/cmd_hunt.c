@@ -92,11 +92,26 @@ static void add_app(json_t *e, const struct tw_flow_meta *m)
                     json_pack("{s:s,s:s,s:s}", "type", m->dns_response ? "response" : "request",
                             "rrname", m->dns_query, "rrtype", tw_dns_type_name(m->dns_qtype)));
             break;
-        case TW_APP_TLS:
-            json_object_set_new(e, "tls",
-                    json_pack("{s:s,s:{s:s},s:s}", "sni", m->tls_sni, "ja3", "hash", m->ja3, "ja4",
-                            m->ja4));
+        case TW_APP_TLS: {
+            json_t *tls = json_pack(
+                    "{s:s,s:{s:s},s:s}", "sni", m->tls_sni, "ja3", "hash", m->ja3, "ja4", m->ja4);
+            if (tls != NULL && m->tls_cert_sha1[0] != '\0') {
+                /* Suricata's form: lower-case hex pairs joined by colons. */
+                char fp[60];
+                size_t k = 0;
+                for (size_t i = 0; i + 1 < sizeof(m->tls_cert_sha1) && m->tls_cert_sha1[i];
+                        i += 2) {
+                    if (k > 0)
+                        fp[k++] = ':';
+                    fp[k++] = m->tls_cert_sha1[i];
+                    fp[k++] = m->tls_cert_sha1[i + 1];
+                }
+                fp[k] = '\0';
+                json_object_set_new(tls, "fingerprint", json_string(fp));
+            }
+            json_object_set_new(e, "tls", tls);
             break;
+        }
         case TW_APP_HTTP:
             json_object_set_new(e, "http",
                     json_pack("{s:s,s:s,s:s,s:s}", "hostname", m->http_host, "url", m->http_uri,

@@ -19,6 +19,7 @@
 
 #include "tidewatch/alloc.h"
 #include "tidewatch/dns.h"
+#include "tidewatch/hash.h"
 #include "tidewatch/http.h"
 #include "tidewatch/pattern.h"
 #include "tidewatch/proto.h"
@@ -343,6 +344,33 @@ static void on_ssh(struct tw_hunt *h, const struct tw_packet *p, struct tw_flow 
     note_meta(h, p, f, fs, TW_APP_SSH);
 }
 
+/* Context of on_cert: the packet and flow the server's certificates came in. */
+struct cert_ctx {
+    struct tw_hunt *h;
+    const struct tw_packet *p;
+    struct tw_flow *f;
+    struct fstate *fs;
+};
+
+/* Looks each server certificate up by its SHA-1 and SHA-256 fingerprints. */
+static int on_cert(const uint8_t *der, size_t len, unsigned index, void *arg)
+{
+    struct cert_ctx *c = arg;
+    uint8_t d1[TW_SHA1_LEN], d2[TW_SHA256_LEN];
+    char h1[2 * TW_SHA1_LEN + 1], h2[2 * TW_SHA256_LEN + 1];
+    struct tw_flow_meta *meta = meta_of(c->h, c->fs);
+
+    tw_sha1(der, len, d1);
+    tw_sha256(der, len, d2);
+    tw_hex_encode(d1, sizeof(d1), h1);
+    tw_hex_encode(d2, sizeof(d2), h2);
+    if (index == 0 && meta != NULL)
+        memcpy(meta->tls_cert_sha1, h1, sizeof(h1));
+    match_str(c->h, c->p, c->f, c->fs, TW_INDEX_CERT_HASH, h1, "tls.cert.sha1");
+    match_str(c->h, c->p, c->f, c->fs, TW_INDEX_CERT_HASH, h2, "tls.cert.sha256");
+    return 0;
+}
+
 /* Tries the parsers on one direction's in-order bytes; sets fs->done[d] when finished. */
 static void parse_stream(struct tw_hunt *h, const struct tw_packet *p, struct tw_flow *f,
         struct fstate *fs, bool to_server)
@@ -359,7 +387,11 @@ static void parse_stream(struct tw_hunt *h, const struct tw_packet *p, struct tw
     switch (guess) {
         case TW_PROTO_TLS:
             if (!to_server) {
-                rc = TW_OK; /* server side: nothing we match */
+                struct cert_ctx cc = { h, p, f, fs };
+                /* Certificates are in the clear up to TLS 1.2. */
+                rc = tw_tls_server_certificates(data, len, on_cert, &cc, NULL);
+                if (rc != TW_ETRUNC)
+                    rc = TW_OK;
                 break;
             }
             rc = tw_tls_parse_client_hello(data, len, h->tls, NULL);
@@ -592,6 +624,13 @@ static json_t *observation(const struct tw_flow *f, const struct tw_flow_meta *m
             (void)snprintf(keys[n], 8, "%zu", n);
             json_object_set_new(objs, keys[n],
                     json_pack("{s:s,s:s}", "type", "domain-name", "value", names[i]));
+            n++;
+        }
+        if (m->tls_cert_sha1[0] != '\0') {
+            (void)snprintf(keys[n], 8, "%zu", n);
+            json_object_set_new(objs, keys[n],
+                    json_pack("{s:s,s:{s:s}}", "type", "x509-certificate", "hashes", "SHA-1",
+                            m->tls_cert_sha1));
             n++;
         }
         if (m->http_host[0] != '\0') {

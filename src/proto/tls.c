@@ -622,3 +622,91 @@ void tw_tls_ja4(const struct tw_tls_hello *h, char transport, char out[TW_TLS_JA
     o += 12;
     out[o] = '\0';
 }
+
+/* ==== Server certificates ==== */
+
+#define HS_SERVER_HELLO      2
+#define HS_CERTIFICATE       11
+#define HS_SERVER_HELLO_DONE 14
+/* Server handshake bytes gathered from records before the Certificate is walked. */
+#define CERT_FLIGHT_MAX 16384
+
+/* 24-bit big-endian length. */
+static size_t rd24(const uint8_t *p)
+{
+    return (size_t)p[0] << 16 | (size_t)p[1] << 8 | p[2];
+}
+
+/*
+ * Walks one Certificate message body (RFC 5246 section 7.4.2):
+ *
+ *   OFFSET  SIZE  DESCRIPTION
+ *   0       3     certificate_list length
+ *   3       3     length of certificate 0, then its DER bytes, then the next ...
+ */
+static int walk_certificates(
+        const uint8_t *b, size_t n, tw_tls_cert_fn *fn, void *ctx, struct tw_err *err, size_t base)
+{
+    size_t list, off = 3;
+    unsigned index = 0;
+
+    if (n < 3)
+        return tw_err_set(err, TW_EINVAL, base, "tls: Certificate message too short");
+    list = rd24(b);
+    if (list > n - 3)
+        return tw_err_set(err, TW_EINVAL, base, "tls: certificate list longer than its message");
+    while (off + 3 <= 3 + list) {
+        size_t clen = rd24(b + off);
+        int rc;
+
+        if (clen == 0 || clen > 3 + list - off - 3)
+            return tw_err_set(err, TW_EINVAL, base + off, "tls: certificate length out of range");
+        rc = fn(b + off + 3, clen, index++, ctx);
+        if (rc != 0)
+            return rc;
+        off += 3 + clen;
+    }
+    return TW_OK;
+}
+
+int tw_tls_server_certificates(
+        const uint8_t *p, size_t len, tw_tls_cert_fn *fn, void *ctx, struct tw_err *err)
+{
+    uint8_t flight[CERT_FLIGHT_MAX];
+    size_t have = 0, rec = 0, hs = 0;
+    bool ended = false;
+
+    /* Gather the handshake bytes of the leading run of handshake records. */
+    while (rec + REC_HDR_LEN <= len) {
+        size_t rlen = rd16(p + rec + 3);
+
+        if (p[rec] != CT_HANDSHAKE) {
+            ended = true; /* ChangeCipherSpec, alert or data: the clear flight is over */
+            break;
+        }
+        if (p[rec + 1] != 3 || rlen == 0 || rlen > REC_MAX_LEN)
+            return tw_err_set(err, TW_EINVAL, rec, "tls: bad record header");
+        if (rec + REC_HDR_LEN + rlen > len)
+            break; /* the rest of this record has not arrived */
+        if (have + rlen > sizeof(flight))
+            return tw_err_set(
+                    err, TW_ELIMIT, rec, "tls: server flight over %d bytes", CERT_FLIGHT_MAX);
+        memcpy(flight + have, p + rec + REC_HDR_LEN, rlen);
+        have += rlen;
+        rec += REC_HDR_LEN + rlen;
+    }
+    /* Walk the handshake messages that are complete. */
+    while (hs + HS_HDR_LEN <= have) {
+        size_t mlen = rd24(flight + hs + 1);
+        uint8_t type = flight[hs];
+
+        if (hs + HS_HDR_LEN + mlen > have)
+            break;
+        if (type == HS_CERTIFICATE)
+            return walk_certificates(flight + hs + HS_HDR_LEN, mlen, fn, ctx, err, hs);
+        if (type == HS_SERVER_HELLO_DONE)
+            return TW_ENOTFOUND; /* no Certificate in this handshake (PSK, anonymous) */
+        hs += HS_HDR_LEN + mlen;
+    }
+    return ended ? TW_ENOTFOUND : TW_ETRUNC;
+}

@@ -108,6 +108,10 @@ hunt ja4-tls "[network-traffic:x_ja4 = 't12i1810s1_27d4652c4487_06a4338d0495']"
 check "JA4 equals Suricata's, and a JA4 indicator alerts" ja4-tls \
     'any(.[]; .event_type=="tls" and .tls.ja4=="t12i1810s1_27d4652c4487_06a4338d0495") and any(.[]; .event_type=="alert" and .tidewatch.matched.field=="tls.ja4")'
 
+hunt ja4-tls "[x509-certificate:hashes.'SHA-1' = '3a0b3b23152c445c27ac6a0c41d6fa74afb4095b']"
+check "the server certificate (SHA-1 from tshark) alerts, and EVE carries its fingerprint" ja4-tls \
+    'any(.[]; .event_type=="alert" and .tidewatch.matched.field=="tls.cert.sha1" and .tls.fingerprint=="3a:0b:3b:23:15:2c:44:5c:27:ac:6a:0c:41:d6:fa:74:af:b4:09:5b")'
+
 hunt ssh-banner-only "[ipv4-addr:value = '192.0.2.1']"
 check "SSH banners: client OpenSSH_for_Windows_7.7, server OpenSSH_7.4" ssh-banner-only \
     'any(.[]; .event_type=="flow" and .ssh.client.software_version=="OpenSSH_for_Windows_7.7" and .ssh.server.software_version=="OpenSSH_7.4")'

@@ -361,6 +361,73 @@ static void tls_real_capture_fragmented(void **state)
     tw_free(s);
 }
 
+/* A server's clear flight: one handshake record holding ServerHello (a minimal
+ * body), Certificate with two certificates "AAA" and "BBBB", ServerHelloDone. */
+static const uint8_t server_flight[] = {
+    0x16, 0x03, 0x03, 0x00, 0x1e,         /* record: handshake, TLS 1.2, 30 bytes */
+    0x02, 0x00, 0x00, 0x02, 0x03, 0x03,   /* ServerHello, 2-byte body (version only) */
+    0x0b, 0x00, 0x00, 0x10,               /* Certificate, 16-byte body */
+    0x00, 0x00, 0x0d,                     /* certificate_list: 13 bytes */
+    0x00, 0x00, 0x03, 'A', 'A', 'A',      /* certificate 0 */
+    0x00, 0x00, 0x04, 'B', 'B', 'B', 'B', /* certificate 1 */
+    0x0e, 0x00, 0x00, 0x00,               /* ServerHelloDone */
+    0x14, 0x03, 0x03, 0x00, 0x01, 0x01,   /* ChangeCipherSpec */
+};
+
+struct certs_seen {
+    unsigned n;
+    size_t len[4];
+    uint8_t first[4];
+};
+
+static int count_cert(const uint8_t *der, size_t len, unsigned index, void *arg)
+{
+    struct certs_seen *c = arg;
+
+    if (index < 4) {
+        c->len[index] = len;
+        c->first[index] = der[0];
+    }
+    c->n++;
+    return 0;
+}
+
+static void tls_server_certificates_walked(void **state)
+{
+    struct certs_seen c = { 0 };
+    uint8_t buf[sizeof(server_flight)];
+
+    (void)state;
+    assert_int_equal(
+            tw_tls_server_certificates(server_flight, sizeof(server_flight), count_cert, &c, NULL),
+            TW_OK);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.len[0], 3);
+    assert_int_equal(c.first[0], 'A');
+    assert_int_equal(c.len[1], 4);
+    assert_int_equal(c.first[1], 'B');
+    /* Every prefix that cuts the record asks for more, never reads past it. */
+    for (size_t n = 0; n < 5 + 0x1e; n++) {
+        struct certs_seen none = { 0 };
+        assert_int_equal(
+                tw_tls_server_certificates(server_flight, n, count_cert, &none, NULL), TW_ETRUNC);
+        assert_int_equal(none.n, 0);
+    }
+    /* A flight without a Certificate message (PSK, anonymous). */
+    memcpy(buf, server_flight, sizeof(buf));
+    buf[11] = 0x0c; /* the Certificate becomes a ServerKeyExchange */
+    assert_int_equal(
+            tw_tls_server_certificates(buf, sizeof(buf), count_cert, &c, NULL), TW_ENOTFOUND);
+    /* TLS 1.3: after the ServerHello record comes ChangeCipherSpec, then encrypted data. */
+    assert_int_equal(tw_tls_server_certificates(
+                             server_flight + 35, sizeof(server_flight) - 35, count_cert, &c, NULL),
+            TW_ENOTFOUND);
+    /* A certificate length running past its list. */
+    memcpy(buf, server_flight, sizeof(buf));
+    buf[20] = 0x0b; /* 11 bytes: past the 10 left in the list */
+    assert_int_equal(tw_tls_server_certificates(buf, sizeof(buf), count_cert, &c, NULL), TW_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +442,7 @@ int main(void)
         cmocka_unit_test(tls_ja4_alpn_and_caps),
         cmocka_unit_test(tls_real_capture_ja4),
         cmocka_unit_test(tls_real_capture_fragmented),
+        cmocka_unit_test(tls_server_certificates_walked),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
