@@ -12,8 +12,10 @@
 /* printf-style argument checking: f is the format's position, a the first argument's. */
 #define TW_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define TW_UNUSED       __attribute__((unused))
-#define TW_LIKELY(x)    __builtin_expect(!!(x), 1)
-#define TW_UNLIKELY(x)  __builtin_expect(!!(x), 0)
+/* An intended fall-through between switch labels (gcc and clang both check). */
+#define TW_FALLTHROUGH __attribute__((fallthrough))
+#define TW_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define TW_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 #define TW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define TW_MIN(a, b)    ((a) < (b) ? (a) : (b))

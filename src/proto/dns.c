@@ -27,6 +27,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tidewatch/common.h"
+
 /* ==== Static helpers ==== */
 
 static uint16_t rd16(const uint8_t *p)
@@ -148,7 +150,7 @@ static int read_rdata(
             rr->pref = rd16(p + rd);
             rd += 2;
             rdlen -= 2;
-            /* fall through */
+            TW_FALLTHROUGH;
         case TW_DNS_TYPE_CNAME:
         case TW_DNS_TYPE_NS:
         case TW_DNS_TYPE_PTR:
