@@ -87,6 +87,18 @@ struct tw_hunt_sink {
     void *ctx;
 };
 
+/*
+ * The verification history of the hunts of one run: the recent observations
+ * of flows that were candidates for each indicator, so that patterns over two
+ * observations (FOLLOWEDBY, WITHIN) match across flows even when the flows
+ * are hunted on different threads. Guarded by its own lock.
+ */
+struct tw_hunt_shared;
+
+/* A history for the indicators of idx (borrowed). NULL on ENOMEM. */
+struct tw_hunt_shared *tw_hunt_shared_new(const struct tw_index *idx);
+void tw_hunt_shared_free(struct tw_hunt_shared *s);
+
 struct tw_hunt_config {
     const struct tw_index *index;     /* borrowed; built */
     struct tw_decoder_config decoder; /* tw_decoder_config_default() */
@@ -95,12 +107,16 @@ struct tw_hunt_config {
     uint64_t stream_memcap;           /* all TCP stream buffers together */
     bool respect_validity;            /* ignore indicators not valid at the packet's time */
     bool include_revoked;             /* match revoked indicators too */
+    uint32_t n_shards;                /* flows split over this many hunts (0 or 1: all) */
+    uint32_t shard;                   /* the share this hunt keeps, 0 .. n_shards - 1 */
+    struct tw_hunt_shared *shared;    /* borrowed history shared with other hunts, or NULL */
     struct tw_hunt_sink sink;
 };
 
 /* Counters of a hunt. */
 struct tw_hunt_stats {
     uint64_t packets, bytes;          /* packets and captured bytes offered */
+    uint64_t other_shard;             /* packets of flows another shard keeps */
     uint64_t decoded, held, dropped;  /* decode outcomes */
     uint64_t no_ip;                   /* packets with no IP layer to match */
     uint64_t flows;                   /* flows started */
@@ -119,7 +135,13 @@ void tw_hunt_config_init(struct tw_hunt_config *c);
 int tw_hunt_new(const struct tw_hunt_config *c, struct tw_hunt **out) TW_MUST_CHECK;
 /* Ends every flow (their candidates are verified and flow_end called) and frees. */
 void tw_hunt_free(struct tw_hunt *h);
-/* Matches one packet (its reader fields set). Returns TW_OK or TW_ENOMEM. */
+/*
+ * Matches one packet (its reader fields set). With n_shards > 1 every hunt
+ * decodes every packet (fragments meet in each) but keeps only the flows
+ * whose direction-independent key hash falls in its shard, so hunts on
+ * separate threads reading the same input split the work and together raise
+ * exactly the alerts of one hunt. Returns TW_OK or TW_ENOMEM.
+ */
 int tw_hunt_packet(struct tw_hunt *h, struct tw_packet *p) TW_MUST_CHECK;
 /* Ends every flow now (end of input): candidates verified, flow_end called. */
 void tw_hunt_finish(struct tw_hunt *h);

@@ -11,6 +11,7 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -51,6 +52,8 @@ static const char hunt_help[] =
         "      --gtpu-port N       UDP port of GTP-U (default 2152; 0 = off)\n"
         "  -q, --quiet             no summary on standard error\n"
         "      --progress          a progress line on standard error (default: on a terminal)\n"
+        "      --threads N         hunt on N threads (default 1): each reads the input and\n"
+        "                          keeps its share of the flows; the output is the same\n"
         "  -h, --help              this help\n"
         "\n"
         "exit status: 0 hunted and something matched, 1 nothing matched, 2 usage,\n"
@@ -58,6 +61,7 @@ static const char hunt_help[] =
 
 struct sink_ctx {
     FILE *eve;
+    pthread_mutex_t *lock; /* guards the shared sightings when several workers run */
     const struct tw_index *idx;
     struct tw_sightings *sightings;
     bool flows, metadata;
@@ -166,7 +170,11 @@ static void sink_alert(void *arg, const struct tw_hunt_alert *a)
     char id[64];
     json_t *e, *tw, *encap;
 
+    if (c->lock != NULL)
+        (void)pthread_mutex_lock(c->lock);
     tw_sightings_add(c->sightings, a->indicator, a->ts_ns);
+    if (c->lock != NULL)
+        (void)pthread_mutex_unlock(c->lock);
     e = event_head(a->ts_ns, a->flow, a->pcap_cnt, "alert");
     if (e == NULL) {
         c->io_error = 1;
@@ -238,67 +246,67 @@ static void sink_meta(void *arg, const struct tw_packet *p, const struct tw_flow
 
 struct hunt_opts {
     const char *eve, *sightings, *org, *stats_json;
+    unsigned threads;
     bool flows, metadata, quiet, progress;
     struct tw_hunt_config cfg;
 };
 
-static void print_summary(
-        FILE *out, const struct tw_hunt *h, const struct tw_capture *cap, double secs)
-{
+/* Counters of all the workers of a hunt, merged. */
+struct hunt_totals {
     struct tw_hunt_stats st;
+    const uint64_t *ev; /* decode events (every worker decodes every packet) */
+    uint64_t *per;      /* alerts per indicator, summed */
     struct tw_capture_stats cs;
-    const uint64_t *ev = tw_hunt_decode_events(h);
+};
 
-    tw_hunt_stats(h, &st);
-    tw_capture_stats(cap, &cs);
+static void print_summary(FILE *out, const struct hunt_totals *t, double secs)
+{
+    const struct tw_hunt_stats *st = &t->st;
+
     fprintf(out,
             "tidewatch hunt: %llu files, %llu packets, %llu bytes, %llu flows, %llu alerts in "
             "%.2f s (%.0f packets/s, %.1f MB/s)\n",
-            (unsigned long long)cs.files, (unsigned long long)st.packets,
-            (unsigned long long)st.bytes, (unsigned long long)st.flows,
-            (unsigned long long)st.alerts, secs, secs > 0 ? (double)st.packets / secs : 0,
-            secs > 0 ? (double)st.bytes / secs / 1e6 : 0);
+            (unsigned long long)t->cs.files, (unsigned long long)st->packets,
+            (unsigned long long)st->bytes, (unsigned long long)st->flows,
+            (unsigned long long)st->alerts, secs, secs > 0 ? (double)st->packets / secs : 0,
+            secs > 0 ? (double)st->bytes / secs / 1e6 : 0);
     fprintf(out,
             "  metadata: %llu dns, %llu tls, %llu http, %llu ssh; fragments held %llu, "
             "dropped %llu; verified %llu, not matching %llu\n",
-            (unsigned long long)st.dns, (unsigned long long)st.tls, (unsigned long long)st.http,
-            (unsigned long long)st.ssh, (unsigned long long)st.held, (unsigned long long)st.dropped,
-            (unsigned long long)st.verified, (unsigned long long)st.verify_failed);
+            (unsigned long long)st->dns, (unsigned long long)st->tls, (unsigned long long)st->http,
+            (unsigned long long)st->ssh, (unsigned long long)st->held,
+            (unsigned long long)st->dropped, (unsigned long long)st->verified,
+            (unsigned long long)st->verify_failed);
     for (unsigned i = 1; i < TW_EV_COUNT; i++)
-        if (ev[i] > 0)
-            fprintf(out, "  decode: %s %llu\n", tw_decode_event_name(i), (unsigned long long)ev[i]);
-    if (cs.errors > 0)
-        fprintf(out, "  capture errors: %llu (see above)\n", (unsigned long long)cs.errors);
+        if (t->ev[i] > 0)
+            fprintf(out, "  decode: %s %llu\n", tw_decode_event_name(i),
+                    (unsigned long long)t->ev[i]);
+    if (t->cs.errors > 0)
+        fprintf(out, "  capture errors: %llu (see above)\n", (unsigned long long)t->cs.errors);
 }
 
-static json_t *stats_json(const struct tw_hunt *h, const struct tw_index *idx,
-        const struct tw_capture *cap, double secs)
+static json_t *stats_json(const struct hunt_totals *t, const struct tw_index *idx, double secs)
 {
-    struct tw_hunt_stats st;
-    struct tw_capture_stats cs;
-    const uint64_t *ev = tw_hunt_decode_events(h);
-    const uint64_t *per = tw_hunt_alerts_per_indicator(h);
+    const struct tw_hunt_stats *st = &t->st;
     json_t *o, *dec = json_object(), *alerts = json_object();
 
-    tw_hunt_stats(h, &st);
-    tw_capture_stats(cap, &cs);
-    for (unsigned i = 1; i < TW_EV_COUNT; i++)
-        if (ev[i] > 0)
-            json_object_set_new(dec, tw_decode_event_name(i), json_integer((json_int_t)ev[i]));
+    for (unsigned i = 1; dec != NULL && i < TW_EV_COUNT; i++)
+        if (t->ev[i] > 0)
+            json_object_set_new(dec, tw_decode_event_name(i), json_integer((json_int_t)t->ev[i]));
     o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:o,s:{s:I,s:I,s:I,s:I}}", "files",
-            (json_int_t)cs.files, "packets", (json_int_t)st.packets, "bytes", (json_int_t)st.bytes,
-            "flows", (json_int_t)st.flows, "alerts", (json_int_t)st.alerts, "fragments_held",
-            (json_int_t)st.held, "fragments_dropped", (json_int_t)st.dropped, "capture_errors",
-            (json_int_t)cs.errors, "seconds", secs, "packets_per_second",
-            secs > 0 ? (double)st.packets / secs : 0.0, "decode_events", dec, "metadata", "dns",
-            (json_int_t)st.dns, "tls", (json_int_t)st.tls, "http", (json_int_t)st.http, "ssh",
-            (json_int_t)st.ssh);
+            (json_int_t)t->cs.files, "packets", (json_int_t)st->packets, "bytes",
+            (json_int_t)st->bytes, "flows", (json_int_t)st->flows, "alerts", (json_int_t)st->alerts,
+            "fragments_held", (json_int_t)st->held, "fragments_dropped", (json_int_t)st->dropped,
+            "capture_errors", (json_int_t)t->cs.errors, "seconds", secs, "packets_per_second",
+            secs > 0 ? (double)st->packets / secs : 0.0, "decode_events", dec, "metadata", "dns",
+            (json_int_t)st->dns, "tls", (json_int_t)st->tls, "http", (json_int_t)st->http, "ssh",
+            (json_int_t)st->ssh);
     for (uint32_t i = 0; alerts != NULL && i < tw_index_count(idx); i++) {
         char id[64];
-        if (per[i] == 0)
+        if (t->per[i] == 0)
             continue;
         tw_index_id(idx, i, id);
-        json_object_set_new(alerts, id, json_integer((json_int_t)per[i]));
+        json_object_set_new(alerts, id, json_integer((json_int_t)t->per[i]));
     }
     if (o != NULL)
         json_object_set_new(o, "alerts_per_indicator", alerts);
@@ -315,6 +323,110 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Most hunting threads; each reads the whole input and keeps its share of the flows. */
+#define TW_HUNT_MAX_THREADS 16u
+
+/* One hunting thread: its own reader, decoder and flow table over the same input. */
+struct worker {
+    const struct hunt_opts *o;
+    const char *const *paths;
+    size_t n_paths;
+    struct tw_hunt_config cfg;
+    struct sink_ctx sc;
+    char *buf; /* its EVE lines when several workers run */
+    size_t len;
+    struct tw_hunt *h;
+    struct tw_capture *cap;
+    bool report; /* the first worker reports capture errors and progress */
+    int status;
+};
+
+static void *worker_run(void *arg)
+{
+    static const char *const prog = "tidewatch hunt";
+    struct worker *w = arg;
+    struct tw_packet pkt;
+    struct tw_err err;
+    double last_progress = 0;
+
+    tw_err_clear(&err);
+    w->cfg.sink.ctx = &w->sc;
+    if (tw_hunt_new(&w->cfg, &w->h) != TW_OK ||
+            tw_capture_open(&w->cap, w->paths, w->n_paths, &err) != TW_OK) {
+        if (w->report)
+            fprintf(stderr, "%s: %s\n", prog, err.msg[0] ? err.msg : "out of memory");
+        w->status = TW_EXIT_ERROR;
+        return NULL;
+    }
+    /* The reader and the decoder set every field they own, so the packet is
+     * cleared once, not per packet (it is ~800 bytes). */
+    memset(&pkt, 0, sizeof(pkt));
+    for (;;) {
+        int rc = tw_capture_next(w->cap, &pkt, &err);
+
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            if (w->report)
+                fprintf(stderr, "%s: %s\n", prog, err.msg);
+            w->status = TW_EXIT_ERROR;
+            continue;
+        }
+        if (tw_hunt_packet(w->h, &pkt) != TW_OK) {
+            if (w->report)
+                fprintf(stderr, "%s: out of memory\n", prog);
+            w->status = TW_EXIT_ERROR;
+            break;
+        }
+        if (w->report && w->o->progress && (pkt.num & 0xffff) == 0 &&
+                mono() - last_progress > 1.0) {
+            uint64_t total = tw_capture_bytes_total(w->cap), done = tw_capture_bytes_read(w->cap);
+            last_progress = mono();
+            fprintf(stderr, "\r%llu packets, %.0f MB%s%.0f%%   ", (unsigned long long)pkt.num,
+                    (double)done / 1e6, total ? ", " : "",
+                    total ? 100.0 * (double)done / (double)total : 0.0);
+        }
+    }
+    tw_hunt_finish(w->h);
+    if (w->sc.io_error)
+        w->status = TW_EXIT_ERROR;
+    return NULL;
+}
+
+/* Merges the workers' counters; packets and decode events come from the first. */
+static int merge_totals(
+        struct worker *w, unsigned n, const struct tw_index *idx, struct hunt_totals *t)
+{
+    size_t n_ind = tw_index_count(idx);
+
+    memset(t, 0, sizeof(*t));
+    t->per = tw_calloc(n_ind ? n_ind : 1, sizeof(*t->per));
+    if (t->per == NULL)
+        return TW_ENOMEM;
+    tw_hunt_stats(w[0].h, &t->st);
+    t->ev = tw_hunt_decode_events(w[0].h);
+    tw_capture_stats(w[0].cap, &t->cs);
+    t->st.flows = t->st.alerts = t->st.verified = t->st.verify_failed = t->st.verify_errors = 0;
+    t->st.dns = t->st.tls = t->st.http = t->st.ssh = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct tw_hunt_stats s;
+        const uint64_t *per = tw_hunt_alerts_per_indicator(w[i].h);
+        tw_hunt_stats(w[i].h, &s);
+        t->st.flows += s.flows;
+        t->st.alerts += s.alerts;
+        t->st.verified += s.verified;
+        t->st.verify_failed += s.verify_failed;
+        t->st.verify_errors += s.verify_errors;
+        t->st.dns += s.dns;
+        t->st.tls += s.tls;
+        t->st.http += s.http;
+        t->st.ssh += s.ssh;
+        for (size_t k = 0; k < n_ind; k++)
+            t->per[k] += per[k];
+    }
+    return TW_OK;
+}
+
 int tw_cmd_hunt(int argc, char **argv)
 {
     static const struct option opts[] = { { "intel", required_argument, NULL, 'i' },
@@ -326,28 +438,34 @@ int tw_cmd_hunt(int argc, char **argv)
         { "include-revoked", no_argument, NULL, 'R' },
         { "vxlan-port", required_argument, NULL, 'x' },
         { "gtpu-port", required_argument, NULL, 'u' }, { "quiet", no_argument, NULL, 'q' },
-        { "progress", no_argument, NULL, 'P' }, { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 } };
+        { "progress", no_argument, NULL, 'P' }, { "threads", required_argument, NULL, 'T' },
+        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
     static const char *const prog = "tidewatch hunt";
     struct hunt_opts o;
-    struct sink_ctx sc;
     char **bundles = tw_calloc((size_t)argc + 1, sizeof(*bundles));
     int n_bundles = 0, c, status = TW_EXIT_OK;
     struct tw_index *idx = NULL;
-    struct tw_hunt *h = NULL;
-    struct tw_capture *cap = NULL;
+    struct tw_sightings *sightings = NULL;
+    struct tw_hunt_shared *shared = NULL;
+    struct worker w[TW_HUNT_MAX_THREADS];
+    struct hunt_totals totals;
+    pthread_t tid[TW_HUNT_MAX_THREADS];
+    bool started[TW_HUNT_MAX_THREADS] = { false };
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     struct tw_err err;
-    struct tw_packet pkt;
-    struct tw_hunt_stats st;
-    double t0, last_progress = 0;
+    FILE *eve = NULL;
+    unsigned n_workers;
+    double t0, secs;
     uint64_t v;
 
     if (bundles == NULL)
         return TW_EXIT_ERROR;
     memset(&o, 0, sizeof(o));
-    memset(&sc, 0, sizeof(sc));
+    memset(w, 0, sizeof(w));
+    memset(&totals, 0, sizeof(totals));
     tw_hunt_config_init(&o.cfg);
     o.org = "tidewatch sensor";
+    o.threads = 1;
     o.progress = isatty(STDERR_FILENO) != 0;
     while ((c = getopt_long(argc, argv, "i:o:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -402,6 +520,14 @@ int tw_cmd_hunt(int argc, char **argv)
             case 'P':
                 o.progress = true;
                 break;
+            case 'T':
+                if (tw_parse_u64(tw_str_cstr(optarg), TW_HUNT_MAX_THREADS, &v) != TW_OK || v == 0) {
+                    tw_free(bundles);
+                    return tw_cli_usage_error(
+                            prog, "bad --threads '%s' (1..%u)", optarg, TW_HUNT_MAX_THREADS);
+                }
+                o.threads = (unsigned)v;
+                break;
             case 'h':
                 fputs(hunt_help, stdout);
                 tw_free(bundles);
@@ -420,100 +546,118 @@ int tw_cmd_hunt(int argc, char **argv)
     if (idx == NULL)
         return TW_EXIT_ERROR;
     status = TW_EXIT_OK;
-    sc.idx = idx;
-    sc.flows = o.flows;
-    sc.metadata = o.metadata;
-    sc.eve = o.eve == NULL || strcmp(o.eve, "-") == 0 ? stdout : fopen(o.eve, "w");
-    sc.sightings = tw_sightings_new(idx);
-    if (sc.eve == NULL || sc.sightings == NULL) {
+    n_workers = o.threads;
+    for (int i = optind; i < argc; i++)
+        if (strcmp(argv[i], "-") == 0)
+            n_workers = 1; /* a pipe can be read once */
+    eve = o.eve == NULL || strcmp(o.eve, "-") == 0 ? stdout : fopen(o.eve, "w");
+    sightings = tw_sightings_new(idx);
+    shared = tw_hunt_shared_new(idx);
+    if (eve == NULL || sightings == NULL || shared == NULL) {
         fprintf(stderr, "%s: cannot open %s\n", prog, o.eve ? o.eve : "output");
         status = TW_EXIT_ERROR;
         goto out;
     }
-    o.cfg.index = idx;
-    o.cfg.sink.alert = sink_alert;
-    o.cfg.sink.flow_end = sink_flow;
-    o.cfg.sink.metadata = sink_meta;
-    o.cfg.sink.ctx = &sc;
-    tw_err_clear(&err);
-    if (tw_hunt_new(&o.cfg, &h) != TW_OK ||
-            tw_capture_open(&cap, (const char *const *)(argv + optind), (size_t)(argc - optind),
-                    &err) != TW_OK) {
-        fprintf(stderr, "%s: %s\n", prog, err.msg[0] ? err.msg : "out of memory");
+    for (unsigned i = 0; i < n_workers; i++) {
+        w[i].o = &o;
+        w[i].paths = (const char *const *)(argv + optind);
+        w[i].n_paths = (size_t)(argc - optind);
+        w[i].cfg = o.cfg;
+        w[i].cfg.index = idx;
+        w[i].cfg.n_shards = n_workers;
+        w[i].cfg.shard = i;
+        w[i].cfg.shared = shared;
+        w[i].cfg.max_flows = o.cfg.max_flows / n_workers ? o.cfg.max_flows / n_workers : 1;
+        w[i].cfg.sink.alert = sink_alert;
+        w[i].cfg.sink.flow_end = sink_flow;
+        w[i].cfg.sink.metadata = sink_meta;
+        w[i].sc.idx = idx;
+        w[i].sc.flows = o.flows;
+        w[i].sc.metadata = o.metadata;
+        w[i].sc.sightings = sightings;
+        w[i].sc.lock = n_workers > 1 ? &lock : NULL;
+        w[i].sc.eve = n_workers > 1 ? open_memstream(&w[i].buf, &w[i].len) : eve;
+        w[i].report = i == 0;
+        if (w[i].sc.eve == NULL) {
+            status = TW_EXIT_ERROR;
+            goto out;
+        }
+    }
+    t0 = mono();
+    for (unsigned i = 1; i < n_workers; i++)
+        started[i] = pthread_create(&tid[i], NULL, worker_run, &w[i]) == 0;
+    (void)worker_run(&w[0]);
+    for (unsigned i = 1; i < n_workers; i++) {
+        if (started[i])
+            (void)pthread_join(tid[i], NULL);
+        else
+            (void)worker_run(&w[i]); /* no thread: do its share here */
+    }
+    secs = mono() - t0;
+    if (o.progress)
+        fputs("\r\033[K", stderr);
+    /* Each worker's events in shard order, so the output is the same every run. */
+    for (unsigned i = 0; i < n_workers; i++) {
+        status = TW_MAX(status, w[i].status);
+        if (n_workers > 1) {
+            if (fclose(w[i].sc.eve) != 0 ||
+                    (w[i].len > 0 && fwrite(w[i].buf, 1, w[i].len, eve) != w[i].len))
+                status = TW_EXIT_ERROR;
+            w[i].sc.eve = NULL;
+        }
+    }
+    if (w[0].h == NULL || w[0].cap == NULL) {
         status = TW_EXIT_ERROR;
         goto out;
     }
-    t0 = mono();
-    /* The reader and the decoder set every field they own, so the packet is
-     * cleared once, not per packet (it is ~800 bytes). */
-    memset(&pkt, 0, sizeof(pkt));
-    for (;;) {
-        int rc;
-
-        rc = tw_capture_next(cap, &pkt, &err);
-        if (rc == 0)
-            break;
-        if (rc < 0) {
-            fprintf(stderr, "%s: %s\n", prog, err.msg);
+    for (unsigned i = 1; i < n_workers; i++)
+        if (w[i].h == NULL || w[i].cap == NULL)
             status = TW_EXIT_ERROR;
-            continue;
-        }
-        if (tw_hunt_packet(h, &pkt) != TW_OK) {
-            fprintf(stderr, "%s: out of memory\n", prog);
-            status = TW_EXIT_ERROR;
-            break;
-        }
-        if (o.progress && (pkt.num & 0xffff) == 0 && mono() - last_progress > 1.0) {
-            uint64_t total = tw_capture_bytes_total(cap), done = tw_capture_bytes_read(cap);
-            last_progress = mono();
-            fprintf(stderr, "\r%llu packets, %.0f MB%s%.0f%%   ", (unsigned long long)pkt.num,
-                    (double)done / 1e6, total ? ", " : "",
-                    total ? 100.0 * (double)done / (double)total : 0.0);
-        }
+    if (status == TW_EXIT_ERROR && (w[0].h == NULL))
+        goto out;
+    if (merge_totals(w, n_workers, idx, &totals) != TW_OK) {
+        status = TW_EXIT_ERROR;
+        goto out;
     }
-    tw_hunt_finish(h);
-    if (o.progress)
-        fputs("\r\033[K", stderr);
-    {
-        double secs = mono() - t0;
-        if (!o.quiet)
-            print_summary(stderr, h, cap, secs);
-        if (o.stats_json != NULL) {
-            json_t *j = stats_json(h, idx, cap, secs);
-            char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-            size_t len = text ? strlen(text) : 0;
-            if (text != NULL)
-                text[len > 0 ? len : 0] = '\0';
-            if (text == NULL || tw_cli_write(o.stats_json, text, len, &err) != TW_OK)
-                status = TW_EXIT_ERROR;
-            free(text);
-            json_decref(j);
-        }
+    if (!o.quiet)
+        print_summary(stderr, &totals, secs);
+    if (o.stats_json != NULL) {
+        json_t *j = stats_json(&totals, idx, secs);
+        char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        if (text == NULL || tw_cli_write(o.stats_json, text, strlen(text), &err) != TW_OK)
+            status = TW_EXIT_ERROR;
+        free(text);
+        json_decref(j);
     }
     if (o.sightings != NULL) {
         struct tw_buf b;
         tw_buf_init(&b, (size_t)1 << 30);
-        if (tw_sightings_write(sc.sightings, o.org, tw_time_now().sec * 1000000000LL, &b) !=
-                        TW_OK ||
+        if (tw_sightings_write(sightings, o.org, tw_time_now().sec * 1000000000LL, &b) != TW_OK ||
                 tw_cli_write(o.sightings, b.ptr ? b.ptr : "", b.len, &err) != TW_OK) {
             fprintf(stderr, "%s: cannot write sightings to %s\n", prog, o.sightings);
             status = TW_EXIT_ERROR;
         }
         tw_buf_cleanup(&b);
     }
-    tw_hunt_stats(h, &st);
-    if (sc.io_error || fflush(sc.eve) != 0) {
+    if (fflush(eve) != 0) {
         fprintf(stderr, "%s: error writing EVE output\n", prog);
         status = TW_EXIT_ERROR;
     }
-    if (status == TW_EXIT_OK && st.alerts == 0)
+    if (status == TW_EXIT_OK && totals.st.alerts == 0)
         status = TW_EXIT_FINDINGS;
 out:
-    tw_capture_close(cap);
-    tw_hunt_free(h);
-    if (sc.eve != NULL && sc.eve != stdout)
-        (void)fclose(sc.eve);
-    tw_sightings_free(sc.sightings);
+    for (unsigned i = 0; i < n_workers && i < TW_HUNT_MAX_THREADS; i++) {
+        if (n_workers > 1 && w[i].sc.eve != NULL)
+            (void)fclose(w[i].sc.eve);
+        free(w[i].buf);
+        tw_capture_close(w[i].cap);
+        tw_hunt_free(w[i].h);
+    }
+    tw_free(totals.per);
+    if (eve != NULL && eve != stdout)
+        (void)fclose(eve);
+    tw_sightings_free(sightings);
+    tw_hunt_shared_free(shared);
     tw_index_free(idx);
     return status;
 }

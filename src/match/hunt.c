@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include "tidewatch/alloc.h"
 #include "tidewatch/dns.h"
@@ -54,16 +55,23 @@ struct history {
     unsigned n, next;
 };
 
+struct tw_hunt_shared {
+    pthread_mutex_t lock;
+    struct history **hist; /* per indicator, allocated on first use */
+    size_t n;
+};
+
 struct tw_hunt {
     struct tw_hunt_config cfg;
     const struct tw_index *idx;
     struct tw_decoder *dec;
     struct tw_flow_table *flows;
     struct tw_stream_budget budget;
-    struct tw_dns_msg *dns;   /* scratch: large */
-    struct tw_tls_hello *tls; /* scratch */
-    struct history **hist;    /* per indicator, allocated on first use */
-    uint64_t *per_ind;        /* alerts per indicator */
+    struct tw_dns_msg *dns;        /* scratch: large */
+    struct tw_tls_hello *tls;      /* scratch */
+    struct tw_hunt_shared *shared; /* verification history (own or borrowed) */
+    bool own_shared;
+    uint64_t *per_ind; /* alerts per indicator */
     uint32_t hits[256];
     struct tw_buf scratch;
     struct tw_flow_meta **spare; /* freed metadata blocks kept for reuse */
@@ -669,8 +677,11 @@ static void verify(struct tw_hunt *h, const struct tw_flow *f, struct fstate *fs
         return;
     }
     if (with_history) {
-        struct history *hi = h->hist[ind];
-        if (hi == NULL && (hi = h->hist[ind] = tw_calloc(1, sizeof(*hi))) == NULL) {
+        struct tw_hunt_shared *sh = h->shared;
+        struct history *hi;
+        (void)pthread_mutex_lock(&sh->lock);
+        hi = sh->hist[ind];
+        if (hi == NULL && (hi = sh->hist[ind] = tw_calloc(1, sizeof(*hi))) == NULL) {
             h->oom = true;
         } else if (hi != NULL) {
             json_decref(hi->obs[hi->next]);
@@ -678,10 +689,13 @@ static void verify(struct tw_hunt *h, const struct tw_flow *f, struct fstate *fs
             hi->next = (hi->next + 1) % HIST_LEN;
             if (hi->n < HIST_LEN)
                 hi->n++;
-            /* Oldest first, so FOLLOWEDBY sees the order flows started in. */
+            /* Oldest first, so FOLLOWEDBY sees the order flows started in. Deep
+             * copies: the observations stay in the history after the lock. */
             for (unsigned k = 0; k < hi->n; k++)
-                json_array_append(arr, hi->obs[(hi->next + HIST_LEN - hi->n + k) % HIST_LEN]);
+                json_array_append_new(
+                        arr, json_deep_copy(hi->obs[(hi->next + HIST_LEN - hi->n + k) % HIST_LEN]));
         }
+        (void)pthread_mutex_unlock(&sh->lock);
     }
     if (json_array_size(arr) == 0)
         json_array_append(arr, obs);
@@ -735,6 +749,65 @@ static void on_flow_end(struct tw_flow *f, enum tw_flow_end why, void *arg)
     memset(fs, 0, sizeof(*fs));
 }
 
+/* ==== Shards ==== */
+
+/* The same value for both directions of a flow (its key with the ends sorted). */
+static uint64_t shard_hash(const struct tw_packet *p)
+{
+    struct tw_flow_key k;
+    uint8_t a[20], b[20], rest[8];
+
+    if (tw_flow_key_from_packet(p, &k) != TW_OK)
+        return 0;
+    memcpy(a, &k.src, sizeof(k.src));
+    memcpy(a + 17, &k.sport, 2);
+    a[19] = 0;
+    memcpy(b, &k.dst, sizeof(k.dst));
+    memcpy(b + 17, &k.dport, 2);
+    b[19] = 0;
+    rest[0] = k.proto;
+    rest[1] = k.kind;
+    rest[2] = rest[3] = 0;
+    memcpy(rest + 4, &k.tunnel_hash, 4);
+    return tw_hash64(a, sizeof(a), 1) ^ tw_hash64(b, sizeof(b), 1) ^
+           tw_hash64(rest, sizeof(rest), 2);
+}
+
+/* ==== Shared verification history ==== */
+
+struct tw_hunt_shared *tw_hunt_shared_new(const struct tw_index *idx)
+{
+    struct tw_hunt_shared *s = tw_calloc(1, sizeof(*s));
+    size_t n = tw_index_count(idx);
+
+    if (s == NULL)
+        return NULL;
+    s->n = n;
+    s->hist = tw_calloc(n ? n : 1, sizeof(struct history *));
+    if (s->hist == NULL || pthread_mutex_init(&s->lock, NULL) != 0) {
+        tw_free(s->hist);
+        tw_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void tw_hunt_shared_free(struct tw_hunt_shared *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->hist[i] == NULL)
+            continue;
+        for (unsigned k = 0; k < HIST_LEN; k++)
+            json_decref(s->hist[i]->obs[k]);
+        tw_free(s->hist[i]);
+    }
+    tw_free(s->hist);
+    (void)pthread_mutex_destroy(&s->lock);
+    tw_free(s);
+}
+
 /* ==== Public API ==== */
 
 void tw_hunt_config_init(struct tw_hunt_config *c)
@@ -765,7 +838,11 @@ int tw_hunt_new(const struct tw_hunt_config *c, struct tw_hunt **out)
     h->dec = tw_decoder_new(&c->decoder);
     h->dns = tw_calloc(1, sizeof(*h->dns));
     h->tls = tw_calloc(1, sizeof(*h->tls));
-    h->hist = tw_calloc(n_ind ? n_ind : 1, sizeof(struct history *));
+    h->shared = c->shared;
+    if (h->shared == NULL) {
+        h->shared = tw_hunt_shared_new(c->index);
+        h->own_shared = true;
+    }
     h->per_ind = tw_calloc(n_ind ? n_ind : 1, sizeof(*h->per_ind));
     h->spare = tw_calloc(META_SPARE, sizeof(struct tw_flow_meta *));
     tw_flow_config_init(&fc);
@@ -773,7 +850,7 @@ int tw_hunt_new(const struct tw_hunt_config *c, struct tw_hunt **out)
     fc.extra_size = sizeof(struct fstate);
     fc.on_end = on_flow_end;
     fc.on_end_arg = h;
-    if (h->dec == NULL || h->dns == NULL || h->tls == NULL || h->hist == NULL ||
+    if (h->dec == NULL || h->dns == NULL || h->tls == NULL || h->shared == NULL ||
             h->per_ind == NULL || h->spare == NULL || tw_flow_table_new(&fc, &h->flows) != TW_OK) {
         tw_hunt_free(h);
         return TW_ENOMEM;
@@ -791,24 +868,13 @@ void tw_hunt_finish(struct tw_hunt *h)
 
 void tw_hunt_free(struct tw_hunt *h)
 {
-    size_t n_ind;
-
     if (h == NULL)
         return;
     tw_hunt_finish(h);
     tw_flow_table_free(h->flows);
     tw_decoder_free(h->dec);
-    n_ind = tw_index_count(h->idx);
-    if (h->hist != NULL) {
-        for (size_t i = 0; i < n_ind; i++) {
-            if (h->hist[i] == NULL)
-                continue;
-            for (unsigned k = 0; k < HIST_LEN; k++)
-                json_decref(h->hist[i]->obs[k]);
-            tw_free(h->hist[i]);
-        }
-    }
-    tw_free(h->hist);
+    if (h->own_shared)
+        tw_hunt_shared_free(h->shared);
     tw_free(h->per_ind);
     if (h->spare != NULL)
         for (size_t i = 0; i < h->n_spare; i++)
@@ -841,6 +907,10 @@ int tw_hunt_packet(struct tw_hunt *h, struct tw_packet *p)
     h->st.decoded++;
     if (p->inner_ip < 0) {
         h->st.no_ip++;
+        return TW_OK;
+    }
+    if (h->cfg.n_shards > 1 && shard_hash(p) % h->cfg.n_shards != h->cfg.shard) {
+        h->st.other_shard++;
         return TW_OK;
     }
     if (tw_flow_table_lookup(h->flows, p, &fl) != TW_OK) {
