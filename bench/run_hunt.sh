@@ -56,6 +56,7 @@ rate "cat (read ceiling)" "$t_cat" "$packets" "$bytes"
 
 # 2. tidewatch hunt.
 t_tw=0
+t_tw2=0
 if [ -x "$tw" ]; then
     t0=$(now)
     /usr/bin/time -f %M -o "$dir/tw.rss" "$tw" hunt --intel "$intel" --eve /dev/null "$pcap" > "$dir/tw.out" 2>&1
@@ -70,6 +71,13 @@ if [ -x "$tw" ]; then
         rate "tidewatch hunt ($n_ioc indicators)" "$t_tw" "$packets" "$bytes"
         echo "tidewatch peak RSS: $(cat "$dir/tw.rss") KB"
         tail -5 "$dir/tw.out"
+        # The same with both cores (--threads 2).
+        t0=$(now)
+        "$tw" hunt --threads 2 --intel "$intel" --eve /dev/null "$pcap" > "$dir/tw2.out" 2>&1
+        t1=$(now)
+        t_tw2=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+        rate "tidewatch hunt --threads 2" "$t_tw2" "$packets" "$bytes"
+        head -1 "$dir/tw2.out"
     fi
 else
     echo "tidewatch: $tw not built"
@@ -128,5 +136,6 @@ fi
 
 echo
 ratio "tidewatch speed / ceiling" "$t_tw" "$t_cat" | sed 's/ x$//'
+ratio "tidewatch --threads 2 / ceiling" "${t_tw2:-0}" "$t_cat" | sed 's/ x$//'
 ratio "tidewatch speed vs tcpdump" "$t_tw" "$t_td"
 ratio "tidewatch speed vs tshark" "$t_tw" "$t_ts"
