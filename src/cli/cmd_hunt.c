@@ -54,6 +54,7 @@ static const char hunt_help[] =
         "      --progress          a progress line on standard error (default: on a terminal)\n"
         "      --threads N         hunt on N threads (default 1): each reads the input and\n"
         "                          keeps its share of the flows; the output is the same\n"
+        "                          (standard input is always read by one thread)\n"
         "  -h, --help              this help\n"
         "\n"
         "exit status: 0 hunted and something matched, 1 nothing matched, 2 usage,\n"
