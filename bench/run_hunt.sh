@@ -56,6 +56,7 @@ rate "cat (read ceiling)" "$t_cat" "$packets" "$bytes"
 
 # 2. tidewatch hunt.
 t_tw=0
+t_twc=0
 t_tw2=0
 if [ -x "$tw" ]; then
     t0=$(now)
@@ -71,12 +72,25 @@ if [ -x "$tw" ]; then
         rate "tidewatch hunt ($n_ioc indicators)" "$t_tw" "$packets" "$bytes"
         echo "tidewatch peak RSS: $(cat "$dir/tw.rss") KB"
         tail -5 "$dir/tw.out"
+        # The same indicators compiled once (intel compile), as a sensor would load them.
+        twi="${intel%.json}.twi"
+        t0=$(now)
+        "$tw" intel compile -q -o "$twi" "$intel"
+        t1=$(now)
+        echo "tidewatch intel compile: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s, $(stat -c %s "$twi") bytes"
+        t0=$(now)
+        /usr/bin/time -f %M -o "$dir/twc.rss" "$tw" hunt --intel "$twi" --eve /dev/null "$pcap" > "$dir/twc.out" 2>&1
+        t1=$(now)
+        t_twc=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+        rate "tidewatch hunt (compiled index)" "$t_twc" "$packets" "$bytes"
+        echo "tidewatch peak RSS: $(cat "$dir/twc.rss") KB"
+        head -1 "$dir/twc.out"
         # The same with both cores (--threads 2).
         t0=$(now)
-        "$tw" hunt --threads 2 --intel "$intel" --eve /dev/null "$pcap" > "$dir/tw2.out" 2>&1
+        "$tw" hunt --threads 2 --intel "$twi" --eve /dev/null "$pcap" > "$dir/tw2.out" 2>&1
         t1=$(now)
         t_tw2=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-        rate "tidewatch hunt --threads 2" "$t_tw2" "$packets" "$bytes"
+        rate "tidewatch hunt --threads 2 (compiled)" "$t_tw2" "$packets" "$bytes"
         head -1 "$dir/tw2.out"
     fi
 else
@@ -135,7 +149,10 @@ if [ "$n_hosts" -gt 0 ] && command -v tshark > /dev/null; then
 fi
 
 echo
-ratio "tidewatch speed / ceiling" "$t_tw" "$t_cat" | sed 's/ x$//'
+ratio "tidewatch (bundle) / ceiling" "$t_tw" "$t_cat" | sed 's/ x$//'
+ratio "tidewatch (compiled) / ceiling" "$t_twc" "$t_cat" | sed 's/ x$//'
 ratio "tidewatch --threads 2 / ceiling" "${t_tw2:-0}" "$t_cat" | sed 's/ x$//'
-ratio "tidewatch speed vs tcpdump" "$t_tw" "$t_td"
-ratio "tidewatch speed vs tshark" "$t_tw" "$t_ts"
+ratio "tidewatch (compiled) vs tcpdump" "$t_twc" "$t_td"
+ratio "tidewatch (compiled) vs tshark" "$t_twc" "$t_ts"
+ratio "tidewatch (bundle) vs tcpdump" "$t_tw" "$t_td"
+ratio "tidewatch (bundle) vs tshark" "$t_tw" "$t_ts"

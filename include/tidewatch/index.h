@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "tidewatch/addr.h"
+#include "tidewatch/buf.h"
 #include "tidewatch/common.h"
 #include "tidewatch/err.h"
 #include "tidewatch/pattern.h"
@@ -126,6 +127,8 @@ long tw_index_lookup_text(const struct tw_index *idx, struct tw_str text, enum t
         uint32_t *out, size_t max);
 
 size_t tw_index_count(const struct tw_index *idx);
+/* Values (atoms) indexed, over all kinds. */
+size_t tw_index_n_values(const struct tw_index *idx);
 const struct tw_indicator *tw_index_get(const struct tw_index *idx, uint32_t n);
 /* Writes "indicator--<uuid>" into out (at least 48 bytes). */
 void tw_index_id(const struct tw_index *idx, uint32_t n, char *out);
@@ -142,6 +145,37 @@ size_t tw_index_kind_count(const struct tw_index *idx, enum tw_index_kind kind);
 const char *tw_index_kind_name(enum tw_index_kind kind);
 /* Bytes the index uses in all (lookup structures, indicator table, names, patterns). */
 size_t tw_index_memory(const struct tw_index *idx);
+
+/*
+ * Compiled index files (docs/internals/INDEX.md, "Compiled files"): the
+ * indicators of an index with their normalised values and the text of the
+ * patterns that need verification, so a hunt loads 100,000 indicators without
+ * parsing and validating their JSON again.
+ */
+#define TW_INDEX_FILE_MAGIC     "\x89TWINDX\n"
+#define TW_INDEX_FILE_MAGIC_LEN 8
+#define TW_INDEX_FILE_VERSION   1
+
+/* Makes tw_index_save possible: call on a new index before the first add. */
+void tw_index_keep_source(struct tw_index *idx);
+
+/*
+ * Appends the compiled file of idx to out. Returns TW_OK; TW_EINVAL when the
+ * index did not keep its source or is broken; the buffer's error.
+ */
+int tw_index_save(const struct tw_index *idx, struct tw_buf *out) TW_MUST_CHECK;
+
+/* True when data starts with TW_INDEX_FILE_MAGIC. */
+bool tw_index_is_file(const void *data, size_t len);
+
+/*
+ * Adds the indicators of a compiled file to idx (not yet built), after
+ * checking the whole file: header, checksum, every record. On TW_EINVAL or
+ * TW_ELIMIT nothing was added and err names the byte offset of the fault;
+ * TW_ENOMEM while adding leaves the index broken (free it).
+ */
+int tw_index_load(
+        struct tw_index *idx, const void *data, size_t len, struct tw_err *err) TW_MUST_CHECK;
 
 /*
  * Classifies one atom of a pattern (pattern.h) into the kind it is indexed

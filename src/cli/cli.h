@@ -47,6 +47,9 @@ struct tw_err;
 int tw_cli_slurp(const char *path, size_t max, struct tw_buf *out, struct tw_err *err);
 /* Writes data to `path`, or to standard output when path is NULL or "-". */
 int tw_cli_write(const char *path, const char *data, size_t len, struct tw_err *err);
+/* Like tw_cli_write, but a file appears whole or not at all: the data goes to
+ * a temporary file beside it, which is synced and renamed over the path. */
+int tw_cli_write_atomic(const char *path, const char *data, size_t len, struct tw_err *err);
 
 /* The family entry points (src/cli/cmd_<name>.c). */
 int tw_cmd_intel(int argc, char **argv);

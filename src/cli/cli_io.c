@@ -5,7 +5,11 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "tidewatch/alloc.h"
@@ -58,5 +62,45 @@ int tw_cli_write(const char *path, const char *data, size_t len, struct tw_err *
     } else if (fclose(f) != 0 && rc == TW_OK) {
         rc = tw_err_set(err, TW_EIO, TW_NOPOS, "%s: %s", path, strerror(errno));
     }
+    return rc;
+}
+
+int tw_cli_write_atomic(const char *path, const char *data, size_t len, struct tw_err *err)
+{
+    struct tw_buf tmp;
+    int fd, rc = TW_OK;
+    size_t done = 0;
+
+    if (path == NULL || strcmp(path, "-") == 0)
+        return tw_cli_write(path, data, len, err);
+    tw_buf_init(&tmp, 8192);
+    if (tw_buf_printf(&tmp, "%s.tmp-XXXXXX", path) != TW_OK) {
+        tw_buf_cleanup(&tmp);
+        return tw_err_set(err, TW_ELIMIT, TW_NOPOS, "output path too long");
+    }
+    fd = mkstemp(tmp.ptr);
+    if (fd < 0) {
+        rc = tw_err_set(err, TW_EIO, TW_NOPOS, "%s: cannot create: %s", tmp.ptr, strerror(errno));
+        tw_buf_cleanup(&tmp);
+        return rc;
+    }
+    while (done < len && rc == TW_OK) {
+        ssize_t w = write(fd, data + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            rc = tw_err_set(err, TW_EIO, TW_NOPOS, "%s: write error: %s", path, strerror(errno));
+        else
+            done += (size_t)w;
+    }
+    if (rc == TW_OK && (fchmod(fd, 0644) != 0 || fsync(fd) != 0))
+        rc = tw_err_set(err, TW_EIO, TW_NOPOS, "%s: %s", path, strerror(errno));
+    if (close(fd) != 0 && rc == TW_OK)
+        rc = tw_err_set(err, TW_EIO, TW_NOPOS, "%s: %s", path, strerror(errno));
+    if (rc == TW_OK && rename(tmp.ptr, path) != 0)
+        rc = tw_err_set(err, TW_EIO, TW_NOPOS, "%s: %s", path, strerror(errno));
+    if (rc != TW_OK)
+        (void)unlink(tmp.ptr);
+    tw_buf_cleanup(&tmp);
     return rc;
 }

@@ -29,6 +29,9 @@ int tw_intel_parse_at(const char *text, int64_t *at);
 int tw_intel_index_bundle(struct tw_index *idx, const struct tw_stix_bundle *b);
 /* Reads bundles into a built index; NULL on a fatal error. *status gets an exit status. */
 struct tw_index *tw_intel_load_index(int n, char **paths, int *status);
+/* The same; keep_source makes the index savable (tw_index_save). Each path is a
+ * STIX bundle or a compiled index file. */
+struct tw_index *tw_intel_load_index_ex(int n, char **paths, bool keep_source, int *status);
 /* Looks one value up and prints the hits; returns how many indicators matched. */
 size_t tw_intel_lookup_print(
         const struct tw_index *idx, const char *value, int64_t at, bool json, FILE *out);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "index_int.h"
 #include "tidewatch/alloc.h"
 #include "tidewatch/buf.h"
 #include "tidewatch/domain.h"
@@ -23,58 +24,6 @@
 #include "tidewatch/ipset.h"
 #include "tidewatch/time.h"
 #include "tidewatch/url.h"
-
-/* ==== Types ==== */
-
-/* The compiled pattern of one indicator that needs verification. Appended in
- * indicator order, so the array is sorted by `ind`. */
-struct verify {
-    uint32_t ind;
-    struct tw_pattern *pattern;
-};
-
-/* A (kind, key, indicator) triple waiting for tw_index_build. */
-struct pending {
-    uint32_t key_off; /* offset of the key in idx->keys */
-    uint32_t key_len;
-    uint32_t ind;
-    uint8_t kind;
-};
-
-/* One distinct key of the string map after build. */
-struct skey {
-    uint32_t key_off;
-    uint32_t key_len;
-    uint32_t post_start; /* first indicator number in idx->postings */
-    uint32_t post_count;
-    uint8_t kind;
-};
-
-struct tw_index {
-    size_t max_indicators;
-    struct tw_indicator *inds;
-    size_t n_inds, cap_inds;
-    struct tw_buf names;     /* NUL-separated names; offset 0 is the empty name */
-    struct verify *patterns; /* compiled patterns of non-exact indicators, by indicator */
-    size_t n_patterns, cap_patterns;
-    uint32_t *unindexed;
-    size_t n_unindexed, cap_unindexed;
-    struct tw_ipset *ips;
-    struct tw_domainset *domains;
-    struct tw_buf keys; /* key bytes of the string map */
-    struct pending *pend;
-    size_t n_pend, cap_pend;
-    struct skey *skeys; /* after build */
-    size_t n_skeys;
-    uint32_t *slots; /* hash table of skey index + 1; 0 = empty */
-    size_t n_slots;  /* power of two */
-    uint32_t *postings;
-    size_t n_postings;
-    size_t kind_counts[TW_INDEX_KIND_COUNT];
-    size_t n_atoms;
-    bool built;
-    bool broken; /* an add failed half-way: only tw_index_free is allowed */
-};
 
 /* One atom of the indicator being added, normalised and classified. */
 struct staged {
@@ -99,7 +48,6 @@ struct add_ctx {
 };
 
 #define TW_INDEX_MAX_ATOMS_PER_INDICATOR 65536u
-#define TW_INDEX_MAX_KEY                 TW_URL_MAX_LEN
 
 static const char *const kind_names[TW_INDEX_KIND_COUNT] = {
     "address",
@@ -140,7 +88,7 @@ static const struct atom_rule atom_rules[] = {
 
 /* ==== Helpers ==== */
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem, size_t max)
+int tw__index_grow(void **arr, size_t *cap, size_t need, size_t elem, size_t max)
 {
     size_t ncap;
     void *p;
@@ -270,7 +218,7 @@ static int stage_atom(
     size_t start = c->scratch.len;
     int rc;
 
-    rc = grow((void **)&c->atoms, &c->cap, c->n + 1, sizeof(*c->atoms),
+    rc = tw__index_grow((void **)&c->atoms, &c->cap, c->n + 1, sizeof(*c->atoms),
             TW_INDEX_MAX_ATOMS_PER_INDICATOR);
     if (rc != TW_OK)
         return tw_err_set(c->err, rc, TW_NOPOS, "indicator has too many values to index");
@@ -321,7 +269,7 @@ static int stage_atom(
     }
     if (rc != TW_OK)
         return rc;
-    if (c->scratch.len - start > TW_INDEX_MAX_KEY)
+    if (c->scratch.len - start > TW__INDEX_MAX_KEY)
         return tw_err_set(c->err, TW_ELIMIT, TW_NOPOS, "%s value too long", kind_names[kind]);
     s->key_off = (uint32_t)start;
     s->key_len = (uint32_t)(c->scratch.len - start);
@@ -370,6 +318,43 @@ static int read_time(const json_t *obj, const char *key, int64_t *out)
     return TW_OK;
 }
 
+int tw__index_commit_atom(struct tw_index *idx, enum tw_index_kind kind, const struct tw_ip *net,
+        unsigned plen, bool suffix, struct tw_str key, uint32_t n)
+{
+    int rc;
+
+    switch (kind) {
+        case TW_INDEX_ADDR:
+            rc = tw_ipset_add(idx->ips, net, plen, n);
+            break;
+        case TW_INDEX_DOMAIN:
+            rc = tw_domainset_add(
+                    idx->domains, key, suffix ? TW_DOMAIN_SUFFIX : TW_DOMAIN_EXACT, n);
+            break;
+        default: {
+            size_t off = idx->keys.len;
+
+            rc = tw__index_grow((void **)&idx->pend, &idx->cap_pend, idx->n_pend + 1,
+                    sizeof(*idx->pend), TW_INDEX_MAX_ATOMS);
+            if (rc == TW_OK)
+                rc = tw_buf_append(&idx->keys, key.ptr, key.len);
+            if (rc == TW_OK) {
+                struct pending *p = &idx->pend[idx->n_pend++];
+                p->key_off = (uint32_t)off;
+                p->key_len = (uint32_t)key.len;
+                p->ind = n;
+                p->kind = (uint8_t)kind;
+            }
+            break;
+        }
+    }
+    if (rc != TW_OK)
+        return rc;
+    idx->kind_counts[kind]++;
+    idx->n_atoms++;
+    return idx->keep_source ? tw__index_note_atom(idx, kind, net, plen, suffix, key, n) : TW_OK;
+}
+
 /* ==== Public API ==== */
 
 struct tw_index *tw_index_new(size_t max_indicators)
@@ -381,6 +366,8 @@ struct tw_index *tw_index_new(size_t max_indicators)
     idx->max_indicators = TW_MIN(max_indicators, (size_t)TW_INDEX_MAX_INDICATORS);
     tw_buf_init(&idx->names, (size_t)1 << 31);
     tw_buf_init(&idx->keys, (size_t)UINT32_MAX - 1);
+    tw_buf_init(&idx->src_atoms, (size_t)UINT32_MAX - 1);
+    tw_buf_init(&idx->src_patterns, (size_t)UINT32_MAX - 1);
     idx->ips = tw_ipset_new(TW_INDEX_MAX_ATOMS);
     idx->domains = tw_domainset_new(TW_INDEX_MAX_ATOMS);
     if (idx->ips == NULL || idx->domains == NULL || tw_buf_putc(&idx->names, '\0') != TW_OK) {
@@ -401,6 +388,8 @@ void tw_index_free(struct tw_index *idx)
     tw_free(idx->unindexed);
     tw_buf_cleanup(&idx->names);
     tw_buf_cleanup(&idx->keys);
+    tw_buf_cleanup(&idx->src_atoms);
+    tw_buf_cleanup(&idx->src_patterns);
     tw_free(idx->pend);
     tw_free(idx->skeys);
     tw_free(idx->slots);
@@ -481,17 +470,17 @@ int tw_index_add(struct tw_index *idx, const json_t *indicator, uint8_t tlp, str
         ind.flags |= TW_IND_UNINDEXED;
     else if (pattern_exact && c.exact)
         ind.flags |= TW_IND_EXACT;
-    if ((rc = grow((void **)&idx->inds, &idx->cap_inds, n + 1, sizeof(*idx->inds),
+    if ((rc = tw__index_grow((void **)&idx->inds, &idx->cap_inds, n + 1, sizeof(*idx->inds),
                  idx->max_indicators)) != TW_OK)
         goto out;
     if (!(ind.flags & TW_IND_EXACT)) {
-        if ((rc = grow((void **)&idx->patterns, &idx->cap_patterns, idx->n_patterns + 1,
+        if ((rc = tw__index_grow((void **)&idx->patterns, &idx->cap_patterns, idx->n_patterns + 1,
                      sizeof(*idx->patterns), idx->max_indicators)) != TW_OK)
             goto out;
     }
     if (c.unusable &&
-            (rc = grow((void **)&idx->unindexed, &idx->cap_unindexed, idx->n_unindexed + 1,
-                     sizeof(*idx->unindexed), idx->max_indicators)) != TW_OK)
+            (rc = tw__index_grow((void **)&idx->unindexed, &idx->cap_unindexed,
+                     idx->n_unindexed + 1, sizeof(*idx->unindexed), idx->max_indicators)) != TW_OK)
         goto out;
     if (json_is_string(jname) && json_string_length(jname) > 0) {
         size_t off = idx->names.len;
@@ -505,41 +494,19 @@ int tw_index_add(struct tw_index *idx, const json_t *indicator, uint8_t tlp, str
     /* 3. The atoms. Their values were checked in step 1, so only running out
      *    of memory can fail here; that leaves entries for an indicator number
      *    that is never committed, so the index refuses all further use. */
-    for (size_t i = 0; i < c.n; i++) {
+    for (size_t i = 0; i < c.n && rc == TW_OK; i++) {
         const struct staged *a = &c.atoms[i];
-        struct tw_str key = tw_str_make(c.scratch.ptr + a->key_off, a->key_len);
 
-        switch (a->kind) {
-            case TW_INDEX_ADDR:
-                rc = tw_ipset_add(idx->ips, &a->net, a->plen, n);
-                break;
-            case TW_INDEX_DOMAIN:
-                rc = tw_domainset_add(
-                        idx->domains, key, a->suffix ? TW_DOMAIN_SUFFIX : TW_DOMAIN_EXACT, n);
-                break;
-            default: {
-                size_t off = idx->keys.len;
-                rc = grow((void **)&idx->pend, &idx->cap_pend, idx->n_pend + 1, sizeof(*idx->pend),
-                        TW_INDEX_MAX_ATOMS);
-                if (rc == TW_OK)
-                    rc = tw_buf_append(&idx->keys, key.ptr, key.len);
-                if (rc == TW_OK) {
-                    struct pending *p = &idx->pend[idx->n_pend++];
-                    p->key_off = (uint32_t)off;
-                    p->key_len = (uint32_t)key.len;
-                    p->ind = n;
-                    p->kind = (uint8_t)a->kind;
-                }
-                break;
-            }
-        }
-        if (rc != TW_OK) {
-            idx->broken = true;
-            (void)tw_err_set(err, rc, TW_NOPOS, "cannot index value: %s", tw_strerror(rc));
-            goto out;
-        }
-        idx->kind_counts[a->kind]++;
-        idx->n_atoms++;
+        rc = tw__index_commit_atom(idx, a->kind, &a->net, a->plen, a->suffix,
+                tw_str_make(c.scratch.ptr + a->key_off, a->key_len), n);
+    }
+    if (rc == TW_OK && !(ind.flags & TW_IND_EXACT))
+        rc = tw__index_note_pattern(
+                idx, n, tw_str_make(json_string_value(jpat), json_string_length(jpat)));
+    if (rc != TW_OK) {
+        idx->broken = true;
+        (void)tw_err_set(err, rc, TW_NOPOS, "cannot index value: %s", tw_strerror(rc));
+        goto out;
     }
     if (!(ind.flags & TW_IND_EXACT)) {
         idx->patterns[idx->n_patterns].ind = n;
@@ -798,6 +765,11 @@ long tw_index_lookup_text(const struct tw_index *idx, struct tw_str text, enum t
 size_t tw_index_count(const struct tw_index *idx)
 {
     return idx->n_inds;
+}
+
+size_t tw_index_n_values(const struct tw_index *idx)
+{
+    return idx->n_atoms;
 }
 
 const struct tw_indicator *tw_index_get(const struct tw_index *idx, uint32_t n)

@@ -78,6 +78,30 @@ for input in "$dir" "$TW_SOURCE_DIR/samples/pcap/salt-typhoon-demo.pcap"; do
 done
 grep -q 'GRE to a known relay' "$work/t2.json" && ok "the cross-flow sequence alert survives sharding" || bad "sequence across shards"
 
+# A compiled index: the same events as the bundle; damage refused with its offset.
+"$bin" intel compile -q -o "$work/intel.twi" "$dir/intel.json"
+[ $? -eq 0 ] && ok "intel compile writes the index file" || bad "intel compile"
+for input in "$dir/vxlan.pcap" "$dir/gtpu_vlan_dns.pcap" "$dir/http_get.pcap"; do
+    "$bin" hunt -q -i "$dir/intel.json" -o "$work/b.json" "$input"
+    "$bin" hunt -q -i "$work/intel.twi" -o "$work/c.json" "$input"
+    if [ "$(alerts "$work/b.json")" -gt 0 ] && cmp -s "$work/b.json" "$work/c.json"; then
+        ok "compiled index gives the bundle's events on $(basename "$input")"
+    else
+        bad "compiled index on $(basename "$input")"; diff "$work/b.json" "$work/c.json" | head -3
+    fi
+done
+cp "$work/intel.twi" "$work/bad.twi"
+printf 'X' | dd of="$work/bad.twi" bs=1 seek=100 conv=notrunc 2>/dev/null
+"$bin" hunt -q -i "$work/bad.twi" -o /dev/null "$dir/vxlan.pcap" 2>"$work/bad.err"
+st=$?
+if [ "$st" -eq 3 ] && grep -q 'bad.twi: ERROR at byte 48: checksum mismatch' "$work/bad.err"; then
+    ok "a corrupt index file: exit 3, the fault named with its byte offset"
+else
+    bad "corrupt index file (exit $st)"; cat "$work/bad.err"
+fi
+"$bin" intel compile "$dir/intel.json" 2>/dev/null
+[ $? -eq 2 ] && ok "intel compile without --output: usage error" || bad "intel compile usage"
+
 "$bin" hunt -i "$dir/intel.json" -o /dev/null "$work/nope.pcap" 2>/dev/null
 [ $? -eq 3 ] && ok "a missing capture: exit 3" || bad "missing capture"
 "$bin" hunt -i "$dir/intel.json" 2>/dev/null
