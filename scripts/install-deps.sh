@@ -2,7 +2,7 @@
 # The one list of Debian packages tidewatch needs to build, test, fuzz and
 # benchmark. Installs only what is missing and says what it installs.
 # Usage: scripts/install-deps.sh [--bench] [--check]
-#   --bench  also the tools the benchmarks compare against (tcpdump, tshark)
+#   --bench  also the tools the benchmarks compare against (tcpdump, tshark, wrk)
 #   --check  list what is missing, install nothing
 set -eu
 
@@ -15,9 +15,13 @@ libpcre2-dev
 libxxhash-dev
 nettle-dev
 libpcap-dev
+libmicrohttpd-dev libgnutls28-dev gnutls-bin
+libsqlite3-dev
+libpq-dev postgresql
+libcurl4-gnutls-dev curl
 jq valgrind
 "
-BENCH_PACKAGES="tcpdump tshark"
+BENCH_PACKAGES="tcpdump tshark wrk"
 
 check=0
 for arg in "$@"; do

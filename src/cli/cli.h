@@ -55,5 +55,6 @@ int tw_cli_write_atomic(const char *path, const char *data, size_t len, struct t
 int tw_cmd_intel(int argc, char **argv);
 int tw_cmd_hunt(int argc, char **argv);
 int tw_cmd_demo(int argc, char **argv);
+int tw_cmd_hub(int argc, char **argv);
 
 #endif

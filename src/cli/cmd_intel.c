@@ -1142,6 +1142,8 @@ static const struct tw_cmd intel_cmds[] = {
     { "convert", intel_convert, "lists/CSV/Zeek to STIX; STIX to Zeek intel or Suricata datasets" },
     { "lookup", intel_lookup, "which indicators name this address, domain, URL or hash" },
     { "compile", intel_compile, "compile bundles into an index file that loads in milliseconds" },
+    { "pull", tw_intel_pull, "pull a hub collection (TAXII 2.1) into a bundle or index" },
+    { "push", tw_intel_push, "push a bundle into a hub collection and show the verdicts" },
 };
 
 int tw_cmd_intel(int argc, char **argv)

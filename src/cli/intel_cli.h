@@ -38,6 +38,10 @@ size_t tw_intel_lookup_print(
 /* Exports objects (array) to Zeek (output file) or Suricata (output directory). */
 int tw_intel_export(const json_t *objects, int to, const char *output);
 
+/* `intel pull` and `intel push` (cmd_intel_remote.c). */
+int tw_intel_pull(int argc, char **argv);
+int tw_intel_push(int argc, char **argv);
+
 struct tw_hunt_stats;
 /* Hunts a capture held in memory, writing EVE alerts to eve (cmd_hunt.c). */
 int tw_hunt_capture_mem(const struct tw_index *idx, const void *data, size_t len, const char *name,
