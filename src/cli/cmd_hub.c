@@ -175,7 +175,9 @@ static int hub_init(int argc, char **argv)
     }
     if (db == NULL)
         return tw_cli_usage_error(prog, "no --db store");
-    if (strcmp(root.name, "taxii2") == 0 || strchr(root.name, '/') != NULL || root.name[0] == '\0')
+    if (strcmp(root.name, "taxii2") == 0 || strcmp(root.name, "admin") == 0 ||
+            strcmp(root.name, "tally") == 0 || strchr(root.name, '/') != NULL ||
+            root.name[0] == '\0')
         return tw_cli_usage_error(prog, "bad --root '%s'", root.name);
     tw_err_clear(&err);
     if (tw_store_open(db, true, &st, &err) != TW_OK) {
@@ -779,6 +781,76 @@ static int hub_log(int argc, char **argv)
     return TW_EXIT_OK;
 }
 
+/* ==== tally ==== */
+
+static const char tally_help[] =
+        "usage: tidewatch hub tally --db STORE [--json]\n"
+        "\n"
+        "The sightings tally over every collection: per sighted indicator, and per\n"
+        "intrusion set and campaign an 'indicates' relationship links it to, how\n"
+        "many distinct organisations reported sightings, first and last seen, and\n"
+        "the total count. Readers get their own view over the API: GET /tally/.\n";
+
+static int print_tally(const struct tw_tally_row *r, void *arg)
+{
+    struct tw_time f = { r->first_seen / 1000000, (uint32_t)(r->first_seen % 1000000) * 1000, 3 };
+    struct tw_time l = { r->last_seen / 1000000, (uint32_t)(r->last_seen % 1000000) * 1000, 3 };
+    char fs[TW_TIME_STRLEN], ls[TW_TIME_STRLEN];
+
+    (void)tw_time_format(&f, 0, fs);
+    (void)tw_time_format(&l, 0, ls);
+    if (*(bool *)arg)
+        printf("{\"ref\":\"%s\",\"organisations\":%zu,\"first_seen\":\"%s\",\"last_seen\":"
+               "\"%s\",\"count\":%lld}\n",
+                r->ref, r->orgs, fs, ls, (long long)r->count);
+    else
+        printf("%-52s %4zu orgs  %8lld sightings  %s .. %s\n", r->ref, r->orgs, (long long)r->count,
+                fs, ls);
+    return 0;
+}
+
+static int hub_tally(int argc, char **argv)
+{
+    static const struct option opts[] = { { "db", required_argument, NULL, 'd' },
+        { "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 } };
+    static const char *const prog = "tidewatch hub tally";
+    const char *db = NULL;
+    bool json = false;
+    struct tw_viewer v;
+    struct tw_store *st;
+    struct tw_err err;
+    int c, rc;
+
+    while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+        if (c == 'd') {
+            db = optarg;
+        } else if (c == 'j') {
+            json = true;
+        } else if (c == 'h') {
+            fputs(tally_help, stdout);
+            return TW_EXIT_OK;
+        } else {
+            return tw_cli_usage_error(prog, "bad option");
+        }
+    }
+    if (optind != argc)
+        return tw_cli_usage_error(prog, "no arguments expected");
+    if ((st = open_store(prog, db)) == NULL)
+        return db == NULL ? TW_EXIT_USAGE : TW_EXIT_ERROR;
+    memset(&v, 0, sizeof(v));
+    v.all = true;
+    v.max_tlp = TW_TLP_RED;
+    tw_err_clear(&err);
+    rc = tw_store_tally(st, &v, print_tally, &json, &err);
+    tw_store_close(st);
+    if (rc != TW_OK) {
+        fprintf(stderr, "%s: %s\n", prog, err.msg);
+        return TW_EXIT_ERROR;
+    }
+    return TW_EXIT_OK;
+}
+
 /* ==== The family ==== */
 
 static const struct tw_cmd hub_cmds[] = {
@@ -789,6 +861,7 @@ static const struct tw_cmd hub_cmds[] = {
     { "group", hub_group, "sharing groups and their members" },
     { "collection", hub_collection, "collections and their read/write grants" },
     { "log", hub_log, "verify or show the hash-chained access log" },
+    { "tally", hub_tally, "sightings per indicator, intrusion set and campaign" },
 };
 
 int tw_cmd_hub(int argc, char **argv)

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
 #include <pthread.h>
 
 #include "tidewatch/hub.h"
@@ -29,6 +30,24 @@ struct tw_hub {
     pthread_mutex_t rate_lock;
     struct tw__rate_slot *rate; /* TW__RATE_SLOTS */
 };
+
+/* Sets rs to status with a JSON body (j consumed; NULL gives a 500). */
+void tw__hub_send_json(struct tw_http_resp *rs, int status, json_t *j);
+/* Sets rs to a TAXII error message (TAXII 2.1 section 3.6.1). */
+void tw__hub_send_error(struct tw_http_resp *rs, int status, const char *title, const char *desc);
+
+/* The caller as authenticated, for the non-TAXII endpoints (admin.c). */
+struct tw__caller {
+    const struct tw_key *key;
+    const struct tw_org *org;
+    bool admin;
+};
+
+/* /admin/...: organisations, keys, groups, collections and grants (admin.c). */
+void tw__hub_admin(struct tw_store *st, const struct tw__caller *who, const struct tw_http_req *rq,
+        const char *const *seg, size_t n_seg, struct tw_http_resp *rs);
+/* /tally/: the sightings tally the caller may see (admin.c). */
+void tw__hub_tally(struct tw_store *st, const struct tw__caller *who, struct tw_http_resp *rs);
 
 /* Takes one token from the key's bucket; false when the key is over its rate. */
 bool tw__hub_rate_take(struct tw_hub *hub, const char *key_id, uint32_t per_min, int64_t now_us);

@@ -36,7 +36,7 @@
 /* ==== Responses ==== */
 
 /* A JSON value as the response body (consumed). */
-static void send_json(struct tw_http_resp *rs, int status, json_t *j)
+void tw__hub_send_json(struct tw_http_resp *rs, int status, json_t *j)
 {
     char *s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 
@@ -55,7 +55,7 @@ static void send_json(struct tw_http_resp *rs, int status, json_t *j)
 }
 
 /* A TAXII error message (section 3.6.1). */
-static void send_error(struct tw_http_resp *rs, int status, const char *title, const char *desc)
+void tw__hub_send_error(struct tw_http_resp *rs, int status, const char *title, const char *desc)
 {
     char code[8];
     json_t *j = json_object();
@@ -67,12 +67,13 @@ static void send_error(struct tw_http_resp *rs, int status, const char *title, c
             json_object_set_new(j, "description", json_string(desc));
         json_object_set_new(j, "http_status", json_string(code));
     }
-    send_json(rs, status, j);
+    tw__hub_send_json(rs, status, j);
 }
 
 static void not_found(struct tw_http_resp *rs)
 {
-    send_error(rs, 404, "Not found", "The resource does not exist or is not visible to you.");
+    tw__hub_send_error(
+            rs, 404, "Not found", "The resource does not exist or is not visible to you.");
 }
 
 /* ==== Per-request state ==== */
@@ -148,7 +149,7 @@ static void get_discovery(struct req *r)
             tw_store_root_each(r->st, root_to_json, roots, NULL) != TW_OK) {
         json_decref(j);
         json_decref(roots);
-        send_error(r->rs, 500, "Internal error", NULL);
+        tw__hub_send_error(r->rs, 500, "Internal error", NULL);
         return;
     }
     json_object_set_new(j, "title", json_string(r->hub->cfg.title));
@@ -160,7 +161,7 @@ static void get_discovery(struct req *r)
     } else {
         json_decref(roots);
     }
-    send_json(r->rs, 200, j);
+    tw__hub_send_json(r->rs, 200, j);
 }
 
 static void get_root(struct req *r, const struct tw_api_root *root)
@@ -172,7 +173,7 @@ static void get_root(struct req *r, const struct tw_api_root *root)
         json_object_set_new(j, "description", json_string(root->description));
     json_object_set_new(j, "versions", json_pack("[s]", TAXII_MEDIA));
     json_object_set_new(j, "max_content_length", json_integer((json_int_t)r->hub->cfg.max_body));
-    send_json(r->rs, 200, j);
+    tw__hub_send_json(r->rs, 200, j);
 }
 
 /* What the caller may do with a collection; false when it does not exist for it. */
@@ -228,14 +229,14 @@ static void get_collections(struct req *r, const struct tw_api_root *root)
     if (tw_store_collection_each(r->st, root->name, collection_to_json, &cl, NULL) != TW_OK) {
         json_decref(cl.arr);
         json_decref(j);
-        send_error(r->rs, 500, "Internal error", NULL);
+        tw__hub_send_error(r->rs, 500, "Internal error", NULL);
         return;
     }
     if (json_array_size(cl.arr) > 0)
         json_object_set_new(j, "collections", cl.arr);
     else
         json_decref(cl.arr); /* empty lists are omitted (5.1.1) */
-    send_json(r->rs, 200, j);
+    tw__hub_send_json(r->rs, 200, j);
 }
 
 /* ==== Objects, manifests, versions ==== */
@@ -270,11 +271,12 @@ static void make_query(struct req *r, const struct tw_collection *c, const struc
 /* What a page callback collects. */
 struct page {
     struct req *r;
-    json_t *items;
-    int mode; /* 0 objects, 1 manifest, 2 versions */
+    struct tw_buf items; /* the list's members, comma-separated JSON text */
+    int mode;            /* 0 objects, 1 manifest, 2 versions */
     int64_t first, last, last_seq;
     size_t n;
     json_t *disclose; /* org id (text) -> true/false cache for sightings */
+    int rc;
 };
 
 /* Reporter identity of a sighting as this caller may see it. */
@@ -297,88 +299,146 @@ static bool may_see_reporter(struct page *pg, const struct tw_obj_row *row)
     return ok;
 }
 
+/* Appends s as a JSON string with its quotes. */
+static int json_quoted(struct tw_buf *b, const char *s)
+{
+    int rc = tw_buf_putc(b, '"');
+
+    if (rc == TW_OK)
+        rc = tw_buf_json_escape(b, s, strlen(s));
+    return rc == TW_OK ? tw_buf_putc(b, '"') : rc;
+}
+
+/* Appends a sighting with its reporter replaced by the anonymous identity. */
+static int append_anonymous(struct tw_buf *b, const struct tw_obj_row *row)
+{
+    json_error_t e;
+    json_t *item = json_loadb(row->json, row->json_len, 0, &e);
+    char *text;
+    int rc;
+
+    if (item == NULL)
+        return TW_EDB;
+    json_object_set_new(item, "created_by_ref", json_string(ANON_IDENTITY));
+    if (json_object_get(item, "where_sighted_refs") != NULL)
+        json_object_set_new(item, "where_sighted_refs", json_pack("[s]", ANON_IDENTITY));
+    text = json_dumps(item, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(item);
+    rc = text != NULL ? tw_buf_puts(b, text) : TW_ENOMEM;
+    free(text);
+    return rc;
+}
+
+/*
+ * One row into the page. Stored objects are compact JSON written by the hub
+ * itself, so they are spliced into the envelope as text; only sightings whose
+ * reporter must be hidden are parsed and rewritten.
+ */
 static int page_row(const struct tw_obj_row *row, void *arg)
 {
     struct page *pg = arg;
-    char date[TW_TIME_STRLEN];
-    json_t *item;
+    struct tw_buf *b = &pg->items;
+    int rc = TW_OK;
 
     if (pg->n == 0)
         pg->first = row->date_added;
+    else
+        rc = tw_buf_putc(b, ',');
     pg->last = row->date_added;
     pg->last_seq = row->seq;
     pg->n++;
     log_id(pg->r, row->id, row->tlp);
-    if (pg->mode == 0) {
-        json_error_t e;
-        item = json_loadb(row->json, row->json_len, 0, &e);
-        if (item == NULL)
-            return TW_EDB;
-        if (strcmp(row->type, "sighting") == 0 && !may_see_reporter(pg, row)) {
-            json_object_set_new(item, "created_by_ref", json_string(ANON_IDENTITY));
-            if (json_object_get(item, "where_sighted_refs") != NULL)
-                json_object_set_new(item, "where_sighted_refs", json_pack("[s]", ANON_IDENTITY));
-        }
+    if (rc != TW_OK) {
+        /* fall through to the error below */
+    } else if (pg->mode == 0) {
+        if (strcmp(row->type, "sighting") == 0 && !may_see_reporter(pg, row))
+            rc = append_anonymous(b, row);
+        else
+            rc = tw_buf_append(b, row->json, row->json_len);
+    } else if (pg->mode == 2) {
+        rc = json_quoted(b, row->version);
     } else {
+        char date[TW_TIME_STRLEN];
+
         tw__taxii_time(row->date_added, date);
-        item = pg->mode == 2 ? json_string(row->version)
-                             : json_pack("{s:s, s:s, s:s, s:s}", "id", row->id, "date_added", date,
-                                       "version", row->version, "media_type", STIX_MEDIA);
+        rc = tw_buf_puts(b, "{\"id\":");
+        if (rc == TW_OK)
+            rc = json_quoted(b, row->id);
+        if (rc == TW_OK)
+            rc = tw_buf_printf(b, ",\"date_added\":\"%s\",\"version\":", date);
+        if (rc == TW_OK)
+            rc = json_quoted(b, row->version);
+        if (rc == TW_OK)
+            rc = tw_buf_puts(b, ",\"media_type\":\"" STIX_MEDIA "\"}");
     }
-    if (item == NULL)
-        return TW_ENOMEM;
-    json_array_append_new(pg->items, item);
-    return 0;
+    pg->rc = rc;
+    return rc;
 }
 
 /* Runs a page query and answers with an envelope, a manifest or versions. */
 static void send_page(struct req *r, struct tw_obj_query *q, int mode, bool must_exist)
 {
-    struct page pg = { r, json_array(), mode, 0, 0, 0, 0, json_object() };
+    struct page pg;
+    struct tw_http_resp *rs = r->rs;
     bool more = false;
-    json_t *j = json_object();
     int rc;
 
+    memset(&pg, 0, sizeof(pg));
+    pg.r = r;
+    pg.mode = mode;
+    pg.disclose = json_object();
+    tw_buf_init(&pg.items, rs->body.max);
     q->with_json = mode == 0;
     rc = tw_store_objects_query(r->st, q, page_row, &pg, &more, NULL);
     json_decref(pg.disclose);
-    if (rc != TW_OK) {
-        json_decref(pg.items);
-        json_decref(j);
-        send_error(r->rs, 500, "Internal error", NULL);
+    if (rc != TW_OK || pg.rc != TW_OK) {
+        tw_buf_cleanup(&pg.items);
+        tw__hub_send_error(rs, 500, "Internal error", NULL);
         return;
     }
     if (must_exist && pg.n == 0) {
-        json_decref(pg.items);
-        json_decref(j);
-        not_found(r->rs);
+        tw_buf_cleanup(&pg.items);
+        not_found(rs);
         return;
     }
-    if (pg.n > 0 || more)
-        json_object_set_new(j, "more", json_boolean(more));
-    if (more) {
+    tw_buf_reset(&rs->body);
+    rc = tw_buf_putc(&rs->body, '{');
+    if (rc == TW_OK && (pg.n > 0 || more))
+        rc = tw_buf_puts(&rs->body, more ? "\"more\":true" : "\"more\":false");
+    if (rc == TW_OK && more) {
         char next[48];
         if (tw__taxii_cursor_format(pg.last, pg.last_seq, next, sizeof(next)) == TW_OK)
-            json_object_set_new(j, "next", json_string(next));
+            rc = tw_buf_printf(&rs->body, ",\"next\":\"%s\"", next);
     }
-    if (pg.n > 0) {
+    if (rc == TW_OK && pg.n > 0) {
         char t[TW_TIME_STRLEN];
-        json_object_set_new(j, mode == 2 ? "versions" : "objects", pg.items);
+
+        rc = tw_buf_printf(&rs->body, ",\"%s\":[", mode == 2 ? "versions" : "objects");
+        if (rc == TW_OK)
+            rc = tw_buf_append(&rs->body, pg.items.ptr, pg.items.len);
+        if (rc == TW_OK)
+            rc = tw_buf_putc(&rs->body, ']');
         tw__taxii_time(pg.first, t);
-        tw_http_resp_header(r->rs, "X-TAXII-Date-Added-First", t);
+        tw_http_resp_header(rs, "X-TAXII-Date-Added-First", t);
         tw__taxii_time(pg.last, t);
-        tw_http_resp_header(r->rs, "X-TAXII-Date-Added-Last", t);
-    } else {
-        json_decref(pg.items);
+        tw_http_resp_header(rs, "X-TAXII-Date-Added-Last", t);
     }
-    send_json(r->rs, 200, j);
+    if (rc == TW_OK)
+        rc = tw_buf_putc(&rs->body, '}');
+    tw_buf_cleanup(&pg.items);
+    if (rc != TW_OK) {
+        rs->n_headers = 0;
+        tw__hub_send_error(rs, 500, "Internal error", "The page does not fit the response.");
+        return;
+    }
+    rs->status = 200;
+    rs->content_type = TAXII_MEDIA;
 }
 
 /* ==== Adding objects (5.5) ==== */
 
 /* AMBER+STRICT recipients: organisations named by identity id or by name. */
 struct org_map {
-    struct req *r;
     json_t *by_name; /* identity id / name -> org id */
 };
 
@@ -459,7 +519,7 @@ static void post_objects(struct req *r, const struct tw_collection *c)
 {
     const struct tw_http_req *rq = r->rq;
     struct tw_stix_bundle *b = NULL;
-    struct org_map om = { r, json_object() };
+    struct org_map om = { json_object() };
     struct tw_obj_in *in = NULL;
     enum tw_obj_result *res = NULL;
     size_t n, n_in = 0, *map = NULL;
@@ -472,21 +532,22 @@ static void post_objects(struct req *r, const struct tw_collection *c)
     char *details_text = NULL, ts[TW_TIME_STRLEN];
 
     if (rq->body_too_large) {
-        send_error(r->rs, 413, "Request too large", "The body exceeds max_content_length.");
+        tw__hub_send_error(r->rs, 413, "Request too large", "The body exceeds max_content_length.");
         goto out;
     }
     if (!tw__taxii_content_type_ok(rq->content_type)) {
-        send_error(
+        tw__hub_send_error(
                 r->rs, 415, "Unsupported media type", "Send application/taxii+json;version=2.1.");
         goto out;
     }
     if (tw_stix_read_mem(rq->body != NULL ? rq->body : "", rq->body_len, "request", 0, &b, &err) !=
             TW_OK) {
-        send_error(r->rs, 422, "Unprocessable envelope", err.msg);
+        tw__hub_send_error(r->rs, 422, "Unprocessable envelope", err.msg);
         goto out;
     }
     if (!json_is_array(json_object_get(tw_stix_bundle_json(b), "objects"))) {
-        send_error(r->rs, 422, "Unprocessable envelope", "The body is not a TAXII envelope.");
+        tw__hub_send_error(
+                r->rs, 422, "Unprocessable envelope", "The body is not a TAXII envelope.");
         goto out;
     }
     n = tw_stix_bundle_count(b);
@@ -495,7 +556,7 @@ static void post_objects(struct req *r, const struct tw_collection *c)
     map = tw_calloc(n ? n : 1, sizeof(*map));
     if (in == NULL || res == NULL || map == NULL || om.by_name == NULL ||
             tw_store_org_each(r->st, map_org, &om, NULL) != TW_OK) {
-        send_error(r->rs, 500, "Internal error", NULL);
+        tw__hub_send_error(r->rs, 500, "Internal error", NULL);
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -566,7 +627,7 @@ static void post_objects(struct req *r, const struct tw_collection *c)
     }
     if (n_in > 0 && tw_store_objects_add(r->st, c->id, r->org.id, r->key.id, now_us, in, n_in, res,
                             &err) != TW_OK) {
-        send_error(r->rs, 500, "Internal error", "The objects could not be stored.");
+        tw__hub_send_error(r->rs, 500, "Internal error", "The objects could not be stored.");
         goto out;
     }
     for (size_t k = 0; k < n_in; k++) {
@@ -578,7 +639,7 @@ static void post_objects(struct req *r, const struct tw_collection *c)
     }
     memset(&sr, 0, sizeof(sr));
     if (tw_uuid_v4(uuid) != TW_OK) {
-        send_error(r->rs, 500, "Internal error", NULL);
+        tw__hub_send_error(r->rs, 500, "Internal error", NULL);
         goto out;
     }
     tw_uuid_format(uuid, sr.id);
@@ -592,7 +653,7 @@ static void post_objects(struct req *r, const struct tw_collection *c)
     details_text = details != NULL ? json_dumps(details, JSON_COMPACT) : NULL;
     sr.details = details_text;
     if (details_text == NULL || tw_store_status_put(r->st, &sr, NULL) != TW_OK) {
-        send_error(r->rs, 500, "Internal error", NULL);
+        tw__hub_send_error(r->rs, 500, "Internal error", NULL);
         goto out;
     }
     tw__taxii_time(now_us, ts);
@@ -604,7 +665,7 @@ static void post_objects(struct req *r, const struct tw_collection *c)
         json_object_set(status, "successes", succ);
     if (status != NULL && sr.failure > 0)
         json_object_set(status, "failures", fail);
-    send_json(r->rs, 202, status);
+    tw__hub_send_json(r->rs, 202, status);
 out:
     free(details_text);
     json_decref(details);
@@ -646,7 +707,7 @@ static void get_status(struct req *r, const char *id)
             json_object_set(j, "failures", json_object_get(d, "failures"));
     }
     json_decref(d);
-    send_json(r->rs, 200, j);
+    tw__hub_send_json(r->rs, 200, j);
 }
 
 /* ==== Routing ==== */
@@ -668,10 +729,10 @@ static void route_collection(struct req *r, const struct tw_api_root *root)
     }
     if (r->n_seg == 3) {
         if (!get) {
-            send_error(r->rs, 405, "Method not allowed", NULL);
+            tw__hub_send_error(r->rs, 405, "Method not allowed", NULL);
             return;
         }
-        send_json(r->rs, 200, collection_json(&c, &a));
+        tw__hub_send_json(r->rs, 200, collection_json(&c, &a));
         return;
     }
     if (strcmp(what, "objects") != 0 && strcmp(what, "manifest") != 0) {
@@ -680,22 +741,22 @@ static void route_collection(struct req *r, const struct tw_api_root *root)
     }
     if (strcmp(what, "objects") == 0 && r->n_seg == 4 && strcmp(rq->method, "POST") == 0) {
         if (!a.can_write) {
-            send_error(r->rs, 403, "Forbidden", "You may not write to this collection.");
+            tw__hub_send_error(r->rs, 403, "Forbidden", "You may not write to this collection.");
             return;
         }
         post_objects(r, &c);
         return;
     }
     if (!get && !(strcmp(rq->method, "DELETE") == 0 && r->n_seg == 5)) {
-        send_error(r->rs, 405, "Method not allowed", NULL);
+        tw__hub_send_error(r->rs, 405, "Method not allowed", NULL);
         return;
     }
     if (tw__taxii_parse_query(rq->query, &r->arena, &tq) != TW_OK) {
-        send_error(r->rs, 400, "Bad filter", tq.error);
+        tw__hub_send_error(r->rs, 400, "Bad filter", tq.error);
         return;
     }
     if (!a.can_read || (!get && !a.can_write)) {
-        send_error(r->rs, 403, "Forbidden",
+        tw__hub_send_error(r->rs, 403, "Forbidden",
                 get ? "You may not read this collection." : "Deleting needs read and write.");
         return;
     }
@@ -711,7 +772,8 @@ static void route_collection(struct req *r, const struct tw_api_root *root)
     /* objects/<id>/ and objects/<id>/versions/: only version and spec_version filters. */
     if (!tw_stix_id_valid(tw_str_cstr(r->seg[4]), NULL) || tq.n_ids > 0 || tq.n_types > 0) {
         if (tq.n_ids > 0 || tq.n_types > 0)
-            send_error(r->rs, 400, "Bad filter", "Only match[version] and match[spec_version].");
+            tw__hub_send_error(
+                    r->rs, 400, "Bad filter", "Only match[version] and match[spec_version].");
         else
             not_found(r->rs);
         return;
@@ -723,7 +785,7 @@ static void route_collection(struct req *r, const struct tw_api_root *root)
     } else if (r->n_seg == 5) {
         size_t deleted = 0;
         if (tw_store_objects_delete(r->st, &q, r->seg[4], &deleted, NULL) != TW_OK) {
-            send_error(r->rs, 500, "Internal error", NULL);
+            tw__hub_send_error(r->rs, 500, "Internal error", NULL);
         } else if (deleted == 0) {
             not_found(r->rs);
         } else {
@@ -732,7 +794,7 @@ static void route_collection(struct req *r, const struct tw_api_root *root)
         }
     } else if (r->n_seg == 6 && strcmp(r->seg[5], "versions") == 0) {
         if (tq.versions != TW_VERSIONS_LAST) {
-            send_error(r->rs, 400, "Bad filter", "versions takes no match[version].");
+            tw__hub_send_error(r->rs, 400, "Bad filter", "versions takes no match[version].");
             return;
         }
         q.versions = TW_VERSIONS_ALL;
@@ -756,7 +818,18 @@ static void route(struct req *r)
         if (get)
             get_discovery(r);
         else
-            send_error(r->rs, 405, "Method not allowed", NULL);
+            tw__hub_send_error(r->rs, 405, "Method not allowed", NULL);
+        return;
+    }
+    if (strcmp(r->seg[0], "admin") == 0 || strcmp(r->seg[0], "tally") == 0) {
+        struct tw__caller who = { &r->key, &r->org, r->admin };
+        if (strcmp(r->seg[0], "admin") == 0)
+            tw__hub_admin(r->st, &who, rq, r->seg, r->n_seg, r->rs);
+        else if (r->n_seg == 1 && get)
+            tw__hub_tally(r->st, &who, r->rs);
+        else
+            not_found(r->rs);
+        r->rs->content_type = "application/json";
         return;
     }
     if (tw_store_root_get(r->st, r->seg[0], &root, NULL) != TW_OK) {
@@ -767,14 +840,14 @@ static void route(struct req *r)
         if (get)
             get_root(r, &root);
         else
-            send_error(r->rs, 405, "Method not allowed", NULL);
+            tw__hub_send_error(r->rs, 405, "Method not allowed", NULL);
     } else if (strcmp(r->seg[1], "status") == 0 && r->n_seg == 3 && get) {
         get_status(r, r->seg[2]);
     } else if (strcmp(r->seg[1], "collections") == 0 && r->n_seg == 2) {
         if (get)
             get_collections(r, &root);
         else
-            send_error(r->rs, 405, "Method not allowed", NULL);
+            tw__hub_send_error(r->rs, 405, "Method not allowed", NULL);
     } else if (strcmp(r->seg[1], "collections") == 0 && r->n_seg >= 3) {
         route_collection(r, &root);
     } else {
@@ -867,7 +940,7 @@ static bool authenticate(struct req *r)
             tw_store_org_get(r->st, NULL, r->key.org, &r->org, NULL) != TW_OK) {
         memset(presented, 0, sizeof(presented));
         memset(&r->key, 0, sizeof(r->key));
-        send_error(r->rs, 401, "Unauthorized", "Send a valid API key.");
+        tw__hub_send_error(r->rs, 401, "Unauthorized", "Send a valid API key.");
         tw_http_resp_header(r->rs, "WWW-Authenticate", "Bearer realm=\"tidewatch\"");
         return false;
     }
@@ -879,7 +952,7 @@ static bool authenticate(struct req *r)
     if (!tw__hub_rate_take(r->hub, r->key.key_id,
                 r->key.rate_per_min ? r->key.rate_per_min : r->hub->cfg.rate_per_min,
                 now.sec * 1000000 + now.nsec / 1000)) {
-        send_error(r->rs, 429, "Too many requests", "This key is over its request rate.");
+        tw__hub_send_error(r->rs, 429, "Too many requests", "This key is over its request rate.");
         tw_http_resp_header(r->rs, "Retry-After", "1");
         return false;
     }
@@ -901,8 +974,9 @@ void tw_hub_handle(struct tw_hub *hub, struct tw_store *st, const struct tw_http
     tw_arena_init(&r.arena, 16384, (size_t)1 << 30);
     tw_buf_init(&r.logged_ids, (size_t)64 << 20);
     if (authenticate(&r)) {
-        if (!tw__taxii_accept_ok(rq->accept))
-            send_error(rs, 406, "Not acceptable", "This server speaks " TAXII_MEDIA ".");
+        if (!tw__taxii_accept_ok(rq->accept) && strncmp(rq->path, "/admin/", 7) != 0 &&
+                strcmp(rq->path, "/tally/") != 0)
+            tw__hub_send_error(rs, 406, "Not acceptable", "This server speaks " TAXII_MEDIA ".");
         else
             route(&r);
     }
@@ -910,7 +984,7 @@ void tw_hub_handle(struct tw_hub *hub, struct tw_store *st, const struct tw_http
     if (r.log_overflow) {
         tw_buf_reset(&rs->body);
         rs->n_headers = 0;
-        send_error(rs, 503, "Unavailable", "The ids returned cannot all be logged.");
+        tw__hub_send_error(rs, 503, "Unavailable", "The ids returned cannot all be logged.");
         tw_buf_reset(&r.logged_ids);
     }
     memset(&lr, 0, sizeof(lr));
@@ -928,7 +1002,7 @@ void tw_hub_handle(struct tw_hub *hub, struct tw_store *st, const struct tw_http
         /* No record, no answer: an unlogged read of AMBER material must not happen. */
         tw_buf_reset(&rs->body);
         rs->n_headers = 0;
-        send_error(rs, 503, "Unavailable", "The access log cannot be written.");
+        tw__hub_send_error(rs, 503, "Unavailable", "The access log cannot be written.");
     }
     if (!hub->cfg.quiet)
         tw_log(TW_LOG_INFO, "hub", "%s %s %s %d", rq->method, rq->path,
