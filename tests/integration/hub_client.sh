@@ -3,11 +3,11 @@
 # incremental with --state, into a compiled index), the admin API (org admins
 # limited to their organisation), sightings with the reporter hidden from
 # other operators, and the tally over the API and the command line.
-. "$(dirname "$0")/hub_common.sh"
+. "$(dirname "$0")/hub_common.inc"
 src=${TW_SOURCE_DIR:-$(dirname "$0")/../..}
 bundle="$src/samples/intel/salt-typhoon-demo.json"
 
-db="$work/hub.db"
+db="${TW_HUB_DB:-$work/hub.db}" # TW_HUB_DB: a PostgreSQL URL (hub_pg.sh)
 admin=$("$bin" hub init --db "$db" --org "National CERT" 2>/dev/null | sed -n 's/^api key: //p')
 hub_start "$db" --quiet
 api() { # KEY METHOD PATH [JSON]

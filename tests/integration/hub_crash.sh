@@ -3,9 +3,9 @@
 # after a restart every object the hub acknowledged (202, listed in the status
 # resource's successes) is there, the store opens and answers, and the access
 # log chain verifies.
-. "$(dirname "$0")/hub_common.sh"
+. "$(dirname "$0")/hub_common.inc"
 
-db="$work/hub.db"
+db="${TW_HUB_DB:-$work/hub.db}" # TW_HUB_DB: a PostgreSQL URL (hub_pg.sh)
 admin=$("$bin" hub init --db "$db" 2>/dev/null | sed -n 's/^api key: //p')
 "$bin" hub org add --db "$db" agency >/dev/null
 "$bin" hub collection add --db "$db" --title feed --alias feed >/dev/null

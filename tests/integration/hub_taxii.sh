@@ -2,9 +2,9 @@
 # TAXII 2.1 conformance of the hub, driven by curl against the real server on
 # a loopback port: every endpoint, every filter, both pagination modes (next,
 # and added_after = X-TAXII-Date-Added-Last), and every error status.
-. "$(dirname "$0")/hub_common.sh"
+. "$(dirname "$0")/hub_common.inc"
 
-db="$work/hub.db"
+db="${TW_HUB_DB:-$work/hub.db}" # TW_HUB_DB: a PostgreSQL URL (hub_pg.sh)
 admin=$("$bin" hub init --db "$db" 2>/dev/null | sed -n 's/^api key: //p')
 "$bin" hub org add --db "$db" --sector government-national agency >/dev/null
 "$bin" hub org add --db "$db" opa >/dev/null

@@ -13,9 +13,9 @@
 #   RED                 the producing key and the named key (A's first key)
 # Relations tried: the producing key, another key of the producer, A's two
 # keys, B, C, a revoked key, no key.
-. "$(dirname "$0")/hub_common.sh"
+. "$(dirname "$0")/hub_common.inc"
 
-db="$work/hub.db"
+db="${TW_HUB_DB:-$work/hub.db}" # TW_HUB_DB: a PostgreSQL URL (hub_pg.sh)
 admin=$("$bin" hub init --db "$db" 2>/dev/null | sed -n 's/^api key: //p')
 [ -n "$admin" ] || { echo "hub init failed"; exit 1; }
 for o in agency:government-national opa:telecommunications opb:telecommunications opc:telecommunications; do
