@@ -105,6 +105,9 @@ void tw_hub_handle(struct tw_hub *hub, struct tw_store *st, const struct tw_http
  */
 int tw_hub_serve(struct tw_hub *hub, volatile sig_atomic_t *stop, struct tw_err *err) TW_MUST_CHECK;
 
+/* The port tw_hub_serve bound (from another thread), or 0 before it is bound. */
+unsigned tw_hub_port(struct tw_hub *hub);
+
 /* ==== Keys ==== */
 
 /*

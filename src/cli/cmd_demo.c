@@ -273,6 +273,11 @@ int tw_cmd_demo(int argc, char **argv)
     json_decref(objects);
     fflush(stderr);
 
+    heading("8. Share it: publish, pull under TLP, hunt, report sightings   (tidewatch hub)");
+    fflush(stdout);
+    if (tw_demo_hub() != TW_EXIT_OK)
+        status = TW_EXIT_ERROR;
+
     printf("\nTry it yourself: tidewatch demo --write-bundle demo.json; then\n"
            "  tidewatch intel check demo.json\n"
            "  tidewatch intel lookup -i demo.json 203.0.113.17\n"

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "tidewatch/hub.h"
 
@@ -27,6 +28,7 @@ struct tw_hub {
     char *listen;
     char *tls_cert;
     char *tls_key;
+    atomic_uint port; /* the bound port once serving (server.c), else 0 */
     pthread_mutex_t rate_lock;
     struct tw__rate_slot *rate; /* TW__RATE_SLOTS */
 };

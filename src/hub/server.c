@@ -648,8 +648,9 @@ int tw_hub_serve(struct tw_hub *hub, volatile sig_atomic_t *stop, struct tw_err 
                 "serving plain HTTP on loopback %s: requests and API keys are not encrypted; "
                 "give a TLS certificate and key for anything but local use",
                 la.host);
+    atomic_store(&hub->port, info != NULL ? (unsigned)info->port : (unsigned)la.port);
     (void)fprintf(stderr, "listening on %s%s%s:%u\n", la.v6 ? "[" : "", la.host, la.v6 ? "]" : "",
-            info != NULL ? (unsigned)info->port : (unsigned)la.port);
+            atomic_load(&hub->port));
     (void)fflush(stderr);
 
     while (!*stop) {

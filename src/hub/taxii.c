@@ -913,6 +913,11 @@ int tw_hub_new(const struct tw_hub_config *cfg, struct tw_hub **out, struct tw_e
     return TW_OK;
 }
 
+unsigned tw_hub_port(struct tw_hub *hub)
+{
+    return atomic_load(&hub->port);
+}
+
 void tw_hub_free(struct tw_hub *hub)
 {
     if (hub == NULL)
