@@ -19,6 +19,7 @@ libmicrohttpd-dev libgnutls28-dev gnutls-bin
 libsqlite3-dev
 libpq-dev postgresql
 libcurl4-gnutls-dev curl
+python3
 jq valgrind
 "
 BENCH_PACKAGES="tcpdump tshark wrk"

@@ -862,6 +862,7 @@ static const struct tw_cmd hub_cmds[] = {
     { "collection", hub_collection, "collections and their read/write grants" },
     { "log", hub_log, "verify or show the hash-chained access log" },
     { "tally", hub_tally, "sightings per indicator, intrusion set and campaign" },
+    { "import", tw_hub_import, "copy a TAXII 2.1 server's collections and history into the store" },
 };
 
 int tw_cmd_hub(int argc, char **argv)

@@ -1,6 +1,7 @@
 /*
  * client.c: the TAXII 2.1 client (taxii_client.h), the only file that
- * includes curl.h.
+ * includes curl.h. One easy handle per request; credentials as a Bearer
+ * header or HTTP Basic, never across a redirect (none is followed).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 /* One response: body and the two TAXII date headers. */
 struct reply {
     struct tw_buf body;
+    char first[TW_TIME_STRLEN];
     char last[TW_TIME_STRLEN];
     long status;
 };
@@ -29,21 +31,27 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
     return tw_buf_append(&r->body, p, size * n) == TW_OK ? size * n : 0;
 }
 
+/* Copies the value of header line p[0..len) into out when its name is `name` (with ':'). */
+static void header_value(const char *p, size_t len, const char *name, char *out, size_t size)
+{
+    size_t nl = strlen(name), i = nl, j = 0;
+
+    if (len <= nl || strncasecmp(p, name, nl) != 0)
+        return;
+    while (i < len && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    while (i < len && p[i] != '\r' && p[i] != '\n' && j + 1 < size)
+        out[j++] = p[i++];
+    out[j] = '\0';
+}
+
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
     struct reply *r = arg;
     size_t len = size * n;
-    static const char name[] = "x-taxii-date-added-last:";
-    size_t nl = sizeof(name) - 1;
 
-    if (len > nl && strncasecmp(p, name, nl) == 0) {
-        size_t i = nl, j = 0;
-        while (i < len && (p[i] == ' ' || p[i] == '\t'))
-            i++;
-        while (i < len && p[i] != '\r' && p[i] != '\n' && j + 1 < sizeof(r->last))
-            r->last[j++] = p[i++];
-        r->last[j] = '\0';
-    }
+    header_value(p, len, "x-taxii-date-added-first:", r->first, sizeof(r->first));
+    header_value(p, len, "x-taxii-date-added-last:", r->last, sizeof(r->last));
     return len;
 }
 
@@ -56,6 +64,7 @@ static int request(const struct tw_taxii_client *c, const char *url, const char 
     CURLcode cc;
     int rc = TW_OK;
 
+    memset(r->first, 0, sizeof(r->first));
     memset(r->last, 0, sizeof(r->last));
     r->status = 0;
     tw_buf_reset(&r->body);
@@ -63,7 +72,7 @@ static int request(const struct tw_taxii_client *c, const char *url, const char 
         return tw_err_set(err, TW_ENOMEM, TW_NOPOS, "cannot start libcurl");
     (void)snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->key ? c->key : "");
     hdrs = curl_slist_append(hdrs, "Accept: " MEDIA);
-    if (hdrs != NULL && c->key != NULL)
+    if (hdrs != NULL && c->key != NULL && c->user == NULL)
         hdrs = curl_slist_append(hdrs, auth);
     if (hdrs != NULL && body != NULL)
         hdrs = curl_slist_append(hdrs, "Content-Type: " MEDIA);
@@ -87,6 +96,12 @@ static int request(const struct tw_taxii_client *c, const char *url, const char 
     (void)curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     if (c->ca_file != NULL)
         (void)curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    if (c->user != NULL) {
+        /* HTTP Basic, sent with the first request (TAXII 1.6.9: clients MUST support it). */
+        (void)curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        (void)curl_easy_setopt(h, CURLOPT_USERNAME, c->user);
+        (void)curl_easy_setopt(h, CURLOPT_PASSWORD, c->password != NULL ? c->password : "");
+    }
     if (body != NULL) {
         (void)curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         (void)curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
@@ -225,5 +240,92 @@ int tw_taxii_push(const struct tw_taxii_client *c, const char *envelope, size_t 
     }
     tw_buf_cleanup(&r.body);
     tw_buf_cleanup(&url);
+    return rc;
+}
+
+/* ==== Any TAXII URL ==== */
+
+int tw_taxii_get(const struct tw_taxii_client *c, const char *url, struct tw_taxii_reply *out,
+        struct tw_err *err)
+{
+    struct reply r;
+    json_error_t je;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    tw_buf_init(&r.body, c->max_response ? c->max_response : (size_t)256 << 20);
+    rc = request(c, url, NULL, 0, &r, err);
+    out->status = r.status;
+    memcpy(out->date_added_first, r.first, sizeof(out->date_added_first));
+    memcpy(out->date_added_last, r.last, sizeof(out->date_added_last));
+    if (r.status != 0 && r.body.len > 0) {
+        out->json = json_loadb(r.body.ptr, r.body.len, 0, &je);
+        if (!json_is_object(out->json)) {
+            json_decref(out->json);
+            out->json = NULL;
+        }
+    }
+    if (rc == TW_OK && out->json == NULL)
+        rc = tw_err_set(
+                err, TW_EINVAL, TW_NOPOS, "%s: HTTP %ld but the answer is not JSON", url, r.status);
+    tw_buf_cleanup(&r.body);
+    return rc;
+}
+
+void tw_taxii_reply_cleanup(struct tw_taxii_reply *out)
+{
+    if (out == NULL)
+        return;
+    json_decref(out->json);
+    out->json = NULL;
+}
+
+/* Scheme, host and port of a parsed URL (default ports filled in); false on failure. */
+static bool origin_of(CURLU *u, char **scheme, char **host, char **port)
+{
+    *scheme = *host = *port = NULL;
+    return curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
+           curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK &&
+           curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) == CURLUE_OK;
+}
+
+int tw_taxii_url_resolve(const char *base, const char *ref, struct tw_buf *out, bool *same_origin,
+        struct tw_err *err)
+{
+    CURLU *b = curl_url(), *u = curl_url();
+    char *bs = NULL, *bh = NULL, *bp = NULL, *us = NULL, *uh = NULL, *up = NULL, *text = NULL;
+    int rc = TW_OK;
+
+    if (same_origin != NULL)
+        *same_origin = false;
+    if (b == NULL || u == NULL) {
+        rc = tw_err_set(err, TW_ENOMEM, TW_NOPOS, "out of memory");
+    } else if (curl_url_set(b, CURLUPART_URL, base, 0) != CURLUE_OK ||
+               curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK) {
+        rc = tw_err_set(err, TW_EINVAL, TW_NOPOS, "'%s' is not a URL", base);
+    } else if (curl_url_set(u, CURLUPART_URL, ref, 0) != CURLUE_OK ||
+               curl_url_get(u, CURLUPART_URL, &text, 0) != CURLUE_OK) {
+        rc = tw_err_set(err, TW_EINVAL, TW_NOPOS, "'%s' is not a URL relative to %s", ref, base);
+    } else if (!origin_of(b, &bs, &bh, &bp) || !origin_of(u, &us, &uh, &up) ||
+               (strcasecmp(us, "http") != 0 && strcasecmp(us, "https") != 0)) {
+        rc = tw_err_set(err, TW_EINVAL, TW_NOPOS, "'%s' is not an http or https URL", text);
+    } else {
+        if (same_origin != NULL)
+            *same_origin =
+                    strcasecmp(bs, us) == 0 && strcasecmp(bh, uh) == 0 && strcmp(bp, up) == 0;
+        tw_buf_reset(out);
+        rc = tw_buf_puts(out, text);
+        if (rc != TW_OK)
+            rc = tw_err_set(err, rc, TW_NOPOS, "URL too long");
+    }
+    curl_free(bs);
+    curl_free(bh);
+    curl_free(bp);
+    curl_free(us);
+    curl_free(uh);
+    curl_free(up);
+    curl_free(text);
+    curl_url_cleanup(b);
+    curl_url_cleanup(u);
     return rc;
 }
