@@ -176,8 +176,8 @@ static int hub_init(int argc, char **argv)
     if (db == NULL)
         return tw_cli_usage_error(prog, "no --db store");
     if (strcmp(root.name, "taxii2") == 0 || strcmp(root.name, "admin") == 0 ||
-            strcmp(root.name, "tally") == 0 || strchr(root.name, '/') != NULL ||
-            root.name[0] == '\0')
+            strcmp(root.name, "tally") == 0 || strcmp(root.name, "dashboard") == 0 ||
+            strchr(root.name, '/') != NULL || root.name[0] == '\0')
         return tw_cli_usage_error(prog, "bad --root '%s'", root.name);
     tw_err_clear(&err);
     if (tw_store_open(db, true, &st, &err) != TW_OK) {

@@ -51,6 +51,10 @@ void tw__hub_admin(struct tw_store *st, const struct tw__caller *who, const stru
 /* /tally/: the sightings tally the caller may see (admin.c). */
 void tw__hub_tally(struct tw_store *st, const struct tw__caller *who, struct tw_http_resp *rs);
 
+/* /dashboard/: the web page (dashboard.c). */
+void tw__hub_dashboard(struct tw_store *st, const struct tw__caller *who, const char *title,
+        struct tw_http_resp *rs);
+
 /* Takes one token from the key's bucket; false when the key is over its rate. */
 bool tw__hub_rate_take(struct tw_hub *hub, const char *key_id, uint32_t per_min, int64_t now_us);
 

@@ -821,6 +821,11 @@ static void route(struct req *r)
             tw__hub_send_error(r->rs, 405, "Method not allowed", NULL);
         return;
     }
+    if (strcmp(r->seg[0], "dashboard") == 0 && r->n_seg == 1 && get) {
+        struct tw__caller who = { &r->key, &r->org, r->admin };
+        tw__hub_dashboard(r->st, &who, r->hub->cfg.title, r->rs);
+        return;
+    }
     if (strcmp(r->seg[0], "admin") == 0 || strcmp(r->seg[0], "tally") == 0) {
         struct tw__caller who = { &r->key, &r->org, r->admin };
         if (strcmp(r->seg[0], "admin") == 0)
@@ -947,6 +952,9 @@ static bool authenticate(struct req *r)
         memset(&r->key, 0, sizeof(r->key));
         tw__hub_send_error(r->rs, 401, "Unauthorized", "Send a valid API key.");
         tw_http_resp_header(r->rs, "WWW-Authenticate", "Bearer realm=\"tidewatch\"");
+        /* Browsers (the dashboard) answer this one: any user name, the key as password. */
+        tw_http_resp_header(
+                r->rs, "WWW-Authenticate", "Basic realm=\"tidewatch\", charset=\"UTF-8\"");
         return false;
     }
     memset(presented, 0, sizeof(presented));
@@ -980,7 +988,7 @@ void tw_hub_handle(struct tw_hub *hub, struct tw_store *st, const struct tw_http
     tw_buf_init(&r.logged_ids, (size_t)64 << 20);
     if (authenticate(&r)) {
         if (!tw__taxii_accept_ok(rq->accept) && strncmp(rq->path, "/admin/", 7) != 0 &&
-                strcmp(rq->path, "/tally/") != 0)
+                strcmp(rq->path, "/tally/") != 0 && strcmp(rq->path, "/dashboard/") != 0)
             tw__hub_send_error(rs, 406, "Not acceptable", "This server speaks " TAXII_MEDIA ".");
         else
             route(&r);

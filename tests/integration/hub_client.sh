@@ -130,6 +130,25 @@ after=$(tally_of)
 want=$(echo "$before" | jq -c '[.[0] + 2, .[1] + 5]')
 [ "$code" = 200 ] && [ "$after" = "$want" ] &&
     ok "GET /tally/: two more organisations and five more sightings of the indicator ($before -> $after)" || { bad "tally API ($code): $before -> $after"; body; }
+# ---- the dashboard: a browser's Basic auth, what the key may see, escaped
+api "$admin" POST /admin/orgs/ '{"name":"<script>alert(1)</script>"}'
+code=$(curl -s -o "$work/dash.html" -D "$work/dash.h" -w '%{http_code}' -u "browser:$k_a" "http://127.0.0.1:$port/dashboard/")
+if [ "$code" = 200 ] && grep -qi '^Content-Type: text/html' "$work/dash.h" && grep -qi "^Content-Security-Policy: default-src 'none'" "$work/dash.h" &&
+    grep -q 'Campaign' "$work/dash.html" && grep -q "$(jq -r --arg i "$ind" '.objects[] | select(.id == $i) | .name' "$bundle")" "$work/dash.html"; then
+    ok "dashboard: HTML for a browser's Basic auth, the key's collections and the tally with names, under a strict CSP"
+else
+    bad "dashboard ($code)"
+fi
+grep -q 'Organisations' "$work/dash.html" && bad "a non-admin sees the organisations table" || ok "dashboard: no organisations or keys for a non-admin"
+curl -s -o "$work/dash2.html" -u "browser:$admin" "http://127.0.0.1:$port/dashboard/"
+if grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$work/dash2.html" && ! grep -q '<script>' "$work/dash2.html"; then
+    ok "dashboard: an admin sees organisations, every value HTML-escaped"
+else
+    bad "dashboard escaping"
+fi
+code=$(curl -s -o /dev/null -D "$work/dash3.h" -w '%{http_code}' "http://127.0.0.1:$port/dashboard/")
+[ "$code" = 401 ] && grep -qi '^WWW-Authenticate: Basic' "$work/dash3.h" && ok "dashboard without a key: 401 with a Basic challenge for the browser" || bad "dashboard 401 ($code)"
+
 hub_stop
 orgs=$(echo "$after" | jq '.[0]')
 count=$(echo "$after" | jq '.[1]')
