@@ -150,6 +150,19 @@ else
 fi
 fixed_headers && ok "200 carries the fixed headers" || bad "fixed headers on 200"
 
+# ==== The project's own client over TLS: verification on by default ====
+
+printf '%s\n' "$writer" >"$work/writer.key"
+"$bin" intel pull --url "$base/api/collections/feed/" --key-file "$work/writer.key" \
+    --ca-file "$work/c.pem" -o "$work/pulled.json" 2>"$work/pull.err"
+[ $? = 0 ] && jq -e '.type == "bundle"' "$work/pulled.json" >/dev/null 2>&1 &&
+    ok "intel pull over HTTPS with --ca-file: the hub's certificate verified" || { bad "intel pull over TLS"; cat "$work/pull.err"; }
+"$bin" intel pull --url "$base/api/collections/feed/" --key-file "$work/writer.key" \
+    -o "$work/pulled2.json" 2>"$work/pull2.err"
+[ $? = 3 ] && grep -qi 'certificate' "$work/pull2.err" && [ ! -e "$work/pulled2.json" ] &&
+    ok "intel pull of a self-signed hub without --ca-file: refused (verification is on by default)" ||
+    { bad "unverified certificate accepted"; cat "$work/pull2.err"; }
+
 objects="$base/api/collections/feed/objects/"
 post() { # FILE [curl options...]
     f=$1
