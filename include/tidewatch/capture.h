@@ -45,13 +45,20 @@
  * read() is the default: on a warm page cache it ran at 12.5 GB/s against
  * 3.8 GB/s for MAP_POPULATE (mapping 4 KiB pages costs more than copying
  * them into a 1 MiB buffer that stays in cache), and a file truncated while
- * mapped would raise SIGBUS. bench/bench_capture.c measures both.
+ * mapped would raise SIGBUS. bench/bench_capture.c measures both. A regular
+ * file of TW_CAPTURE_THREAD_MIN bytes or more is read() ahead by a helper
+ * thread, so that copying it out of the page cache overlaps the caller's
+ * work on the previous chunk (docs/internals/CAPTURE.md).
  */
 enum tw_capture_io {
-    TW_CAPTURE_IO_AUTO = 0, /* read() in chunks of read_chunk bytes */
+    TW_CAPTURE_IO_AUTO = 0, /* READ, or THREAD for regular files of TW_CAPTURE_THREAD_MIN+ bytes */
     TW_CAPTURE_IO_MMAP,     /* mmap with MAP_POPULATE, read() when mmap fails */
     TW_CAPTURE_IO_READ,     /* read() in chunks of read_chunk bytes */
+    TW_CAPTURE_IO_THREAD,   /* regular files: read() ahead on a helper thread; else READ */
 };
+
+/* Smallest regular file TW_CAPTURE_IO_AUTO reads ahead on a helper thread. */
+#define TW_CAPTURE_THREAD_MIN ((uint64_t)16 << 20)
 
 struct tw_capture_opts {
     uint32_t snaplen_max; /* caplen cap; 0 = TW_CAPTURE_SNAPLEN_MAX (also its maximum) */

@@ -28,10 +28,15 @@
 #include "tidewatch/index.h"
 #include "tidewatch/packet.h"
 
-/* Bytes kept of each metadata string (more is cut, and flagged in the flow). */
-#define TW_META_NAME 256
-#define TW_META_URI  512
-#define TW_META_SW   128
+/*
+ * Longest metadata strings kept, NUL included (longer ones are cut to one
+ * byte less): names (DNS query, SNI, HTTP Host and User-Agent), the HTTP
+ * target, the HTTP method, and SSH software versions.
+ */
+#define TW_META_NAME   256
+#define TW_META_URI    512
+#define TW_META_METHOD 16
+#define TW_META_SW     128
 /* Tunnel layers remembered per flow for its alerts. */
 #define TW_META_TUNNEL 8
 
@@ -43,25 +48,31 @@ enum tw_app {
     TW_APP_SSH,
 };
 
-/* What the metadata parsers found in a flow. Strings are NUL-terminated, "" when absent. */
+/*
+ * What the metadata parsers found in a flow. Every string is NUL-terminated
+ * and never NULL: "" when absent. The strings and the tunnel layers live in
+ * storage the hunt keeps with the flow (only as large as what was found), so
+ * they are borrowed: valid during the callback that hands the struct over.
+ */
 struct tw_flow_meta {
-    uint8_t app;                  /* enum tw_app */
-    char dns_query[TW_META_NAME]; /* first question of the first message */
+    const char *dns_query;     /* first question of the first message */
+    const char *tls_sni;       /* server_name of the ClientHello */
+    const char *ja3;           /* JA3 hash, 32 hex digits */
+    const char *ja4;           /* JA4, 36 characters */
+    const char *tls_cert_sha1; /* the server's leaf certificate, TLS 1.2 and earlier */
+    const char *http_method;   /* request line and headers of the first request */
+    const char *http_host;     /* normalised (http.h) */
+    const char *http_uri;      /* the request target as sent */
+    const char *http_ua;       /* User-Agent */
+    const char *ssh_client;    /* software versions of the identification lines */
+    const char *ssh_server;    /* ... */
+    const struct tw_layer
+            *tunnel; /* n_tunnel layers: the first packet's layers before the inner IP */
     uint16_t dns_qtype;
     uint16_t dns_rcode;
-    bool dns_response;
-    char tls_sni[TW_META_NAME];
-    char ja3[33];
-    char ja4[37];
-    char tls_cert_sha1[41]; /* the server's leaf certificate, TLS 1.2 and earlier */
-    char http_method[16];
-    char http_host[TW_META_NAME];
-    char http_uri[TW_META_URI];
-    char http_ua[TW_META_NAME];
-    char ssh_client[TW_META_SW];
-    char ssh_server[TW_META_SW];
-    struct tw_layer tunnel[TW_META_TUNNEL]; /* the first packet's layers before the inner IP */
+    uint8_t app; /* enum tw_app */
     uint8_t n_tunnel;
+    bool dns_response;
 };
 
 /* One alert: an indicator matched a flow. Everything is borrowed for the call. */

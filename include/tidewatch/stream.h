@@ -21,7 +21,8 @@
  *
  * Memory: nothing is allocated until the first payload byte of a direction;
  * then one buffer of `cap` bytes, freed by tw_stream_cleanup(). An optional
- * shared struct tw_stream_budget caps the total over all streams.
+ * shared struct tw_stream_budget caps the total over all streams and keeps
+ * released buffers for reuse.
  *
  * The struct is caller-owned (the matcher keeps it in the flow's extra area)
  * and not thread-safe.
@@ -70,10 +71,20 @@ struct tw_stream_dir {
     uint64_t overlap_bytes; /* bytes offered again for offsets already held (first copy kept) */
 };
 
-/* A shared cap on the bytes all streams using it may allocate. */
+/*
+ * A shared cap on the bytes all streams using it may allocate. It can also
+ * keep up to max_spare released buffers for reuse, so that streams that come
+ * and go do not churn the allocator (and reuse buffers still in cache); they
+ * do not count in used_bytes. Zero-initialise, set max_bytes (and
+ * max_spare), and call tw_stream_budget_cleanup() after the last stream.
+ */
 struct tw_stream_budget {
     uint64_t max_bytes;  /* set by the caller */
     uint64_t used_bytes; /* maintained by the streams */
+    uint32_t max_spare;  /* set by the caller: buffers kept for reuse (0 = none) */
+    uint32_t n_spare;    /* maintained by the streams */
+    uint32_t spare_cap;  /* size of the spare buffers */
+    void *spare;         /* spare buffers, each linked to the next by its first bytes */
 };
 
 /* Both directions of one TCP flow. */
@@ -92,8 +103,15 @@ struct tw_stream {
 int tw_stream_init(
         struct tw_stream *s, uint32_t cap, struct tw_stream_budget *budget) TW_MUST_CHECK;
 
-/* Frees both buffers and returns their bytes to the budget. s may be reused after init. */
+/*
+ * Releases both buffers: their bytes go back to the budget, the buffers to its
+ * spare list when it has room, else to the allocator. s may be reused after
+ * init.
+ */
 void tw_stream_cleanup(struct tw_stream *s);
+
+/* Frees the spare buffers a budget holds. NULL is a no-op. */
+void tw_stream_budget_cleanup(struct tw_stream_budget *b);
 
 /*
  * Offers one TCP segment: its flags, sequence number and payload (data may be

@@ -20,8 +20,10 @@
 #include "tidewatch/capture.h"
 #include "tidewatch/dns.h"
 #include "tidewatch/eve.h"
+#include "tidewatch/hash.h"
 #include "tidewatch/hunt.h"
 #include "tidewatch/sighting.h"
+#include "tidewatch/taxii_client.h"
 #include "tidewatch/time.h"
 #include "tidewatch/tlp.h"
 
@@ -43,6 +45,10 @@ static const char hunt_help[] =
         "      --sightings FILE    write STIX 2.1 sightings (one per indicator seen)\n"
         "      --org NAME          organisation named in the sightings (default: \"tidewatch "
         "sensor\")\n"
+        "      --sightings-to URL  report the sightings to a hub collection (TAXII 2.1,\n"
+        "                          https://HUB/API-ROOT/collections/ID/)\n"
+        "      --key-file FILE     the API key for --sightings-to (default: $TIDEWATCH_KEY)\n"
+        "      --ca-file FILE      PEM certificates to verify the hub with\n"
         "      --stats-json FILE   write the summary as JSON\n"
         "      --max-flows N       flows kept at once (default 1048576)\n"
         "      --respect-validity  only match indicators valid at the packet's time\n"
@@ -104,8 +110,7 @@ static void add_app(json_t *e, const struct tw_flow_meta *m)
                 /* Suricata's form: lower-case hex pairs joined by colons. */
                 char fp[60];
                 size_t k = 0;
-                for (size_t i = 0; i + 1 < sizeof(m->tls_cert_sha1) && m->tls_cert_sha1[i];
-                        i += 2) {
+                for (size_t i = 0; i + 1 < 2 * TW_SHA1_LEN + 1 && m->tls_cert_sha1[i]; i += 2) {
                     if (k > 0)
                         fp[k++] = ':';
                     fp[k++] = m->tls_cert_sha1[i];
@@ -247,6 +252,7 @@ static void sink_meta(void *arg, const struct tw_packet *p, const struct tw_flow
 
 struct hunt_opts {
     const char *eve, *sightings, *org, *stats_json;
+    const char *sightings_to, *key_file, *ca_file;
     unsigned threads;
     bool flows, metadata, quiet, progress;
     struct tw_hunt_config cfg;
@@ -333,6 +339,7 @@ struct worker {
     const char *const *paths;
     size_t n_paths;
     struct tw_hunt_config cfg;
+    struct tw_capture_opts copts;
     struct sink_ctx sc;
     char *buf; /* its EVE lines when several workers run */
     size_t len;
@@ -353,7 +360,7 @@ static void *worker_run(void *arg)
     tw_err_clear(&err);
     w->cfg.sink.ctx = &w->sc;
     if (tw_hunt_new(&w->cfg, &w->h) != TW_OK ||
-            tw_capture_open(&w->cap, w->paths, w->n_paths, &err) != TW_OK) {
+            tw_capture_open_opts(&w->cap, w->paths, w->n_paths, &w->copts, &err) != TW_OK) {
         if (w->report)
             fprintf(stderr, "%s: %s\n", prog, err.msg[0] ? err.msg : "out of memory");
         w->status = TW_EXIT_ERROR;
@@ -428,6 +435,64 @@ static int merge_totals(
     return TW_OK;
 }
 
+/*
+ * Posts the sightings bundle's objects to a hub collection as a TAXII
+ * envelope and prints the hub's verdict. The key comes from --key-file or
+ * TIDEWATCH_KEY and is wiped after use.
+ */
+static int report_sightings(
+        const char *prog, const struct hunt_opts *o, const char *bundle, size_t len)
+{
+    struct tw_taxii_client tc;
+    json_error_t je;
+    json_t *doc = json_loadb(bundle, len, 0, &je), *env, *st = NULL;
+    char key[256] = "", *text;
+    struct tw_err err;
+    int rc = TW_EXIT_OK;
+
+    if (o->key_file != NULL) {
+        FILE *f = fopen(o->key_file, "r");
+        if (f == NULL || fgets(key, sizeof(key), f) == NULL)
+            key[0] = '\0';
+        if (f != NULL)
+            (void)fclose(f);
+        key[strcspn(key, "\r\n")] = '\0';
+    } else if (getenv("TIDEWATCH_KEY") != NULL) {
+        (void)snprintf(key, sizeof(key), "%s", getenv("TIDEWATCH_KEY"));
+    }
+    if (key[0] == '\0') {
+        fprintf(stderr, "%s: --sightings-to needs a key (--key-file or TIDEWATCH_KEY)\n", prog);
+        json_decref(doc);
+        return TW_EXIT_ERROR;
+    }
+    env = json_pack("{s:O}", "objects", json_object_get(doc, "objects"));
+    text = env != NULL ? json_dumps(env, JSON_COMPACT) : NULL;
+    memset(&tc, 0, sizeof(tc));
+    tc.collection_url = o->sightings_to;
+    tc.key = key;
+    tc.ca_file = o->ca_file;
+    tw_err_clear(&err);
+    if (text == NULL || tw_taxii_push(&tc, text, strlen(text), &st, &err) != TW_OK) {
+        fprintf(stderr, "%s: reporting sightings: %s\n", prog,
+                text == NULL ? "out of memory" : err.msg);
+        rc = TW_EXIT_ERROR;
+    } else {
+        json_int_t okc = json_integer_value(json_object_get(st, "success_count"));
+        json_int_t bad = json_integer_value(json_object_get(st, "failure_count"));
+        if (!o->quiet || bad > 0)
+            fprintf(stderr, "%s: sightings reported to the hub: %lld accepted, %lld refused\n",
+                    prog, (long long)okc, (long long)bad);
+        if (bad > 0)
+            rc = TW_EXIT_ERROR;
+    }
+    memset(key, 0, sizeof(key));
+    free(text);
+    json_decref(st);
+    json_decref(env);
+    json_decref(doc);
+    return rc;
+}
+
 int tw_cmd_hunt(int argc, char **argv)
 {
     static const struct option opts[] = { { "intel", required_argument, NULL, 'i' },
@@ -440,6 +505,8 @@ int tw_cmd_hunt(int argc, char **argv)
         { "vxlan-port", required_argument, NULL, 'x' },
         { "gtpu-port", required_argument, NULL, 'u' }, { "quiet", no_argument, NULL, 'q' },
         { "progress", no_argument, NULL, 'P' }, { "threads", required_argument, NULL, 'T' },
+        { "sightings-to", required_argument, NULL, 'U' },
+        { "key-file", required_argument, NULL, 'K' }, { "ca-file", required_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
     static const char *const prog = "tidewatch hunt";
     struct hunt_opts o;
@@ -484,6 +551,15 @@ int tw_cmd_hunt(int argc, char **argv)
                 break;
             case 'S':
                 o.sightings = optarg;
+                break;
+            case 'U':
+                o.sightings_to = optarg;
+                break;
+            case 'K':
+                o.key_file = optarg;
+                break;
+            case 'C':
+                o.ca_file = optarg;
                 break;
             case 'g':
                 o.org = optarg;
@@ -572,6 +648,8 @@ int tw_cmd_hunt(int argc, char **argv)
         w[i].cfg.sink.alert = sink_alert;
         w[i].cfg.sink.flow_end = sink_flow;
         w[i].cfg.sink.metadata = sink_meta;
+        /* One hunt reads large files ahead on a helper thread; several keep the cores busy. */
+        w[i].copts.io = n_workers > 1 ? TW_CAPTURE_IO_READ : TW_CAPTURE_IO_AUTO;
         w[i].sc.idx = idx;
         w[i].sc.flows = o.flows;
         w[i].sc.metadata = o.metadata;
@@ -630,13 +708,21 @@ int tw_cmd_hunt(int argc, char **argv)
         free(text);
         json_decref(j);
     }
-    if (o.sightings != NULL) {
+    if (o.sightings != NULL || o.sightings_to != NULL) {
         struct tw_buf b;
         tw_buf_init(&b, (size_t)1 << 30);
-        if (tw_sightings_write(sightings, o.org, tw_time_now().sec * 1000000000LL, &b) != TW_OK ||
-                tw_cli_write(o.sightings, b.ptr ? b.ptr : "", b.len, &err) != TW_OK) {
-            fprintf(stderr, "%s: cannot write sightings to %s\n", prog, o.sightings);
+        if (tw_sightings_write(sightings, o.org, tw_time_now().sec * 1000000000LL, &b) != TW_OK) {
+            fprintf(stderr, "%s: cannot build the sightings\n", prog);
             status = TW_EXIT_ERROR;
+        } else {
+            if (o.sightings != NULL &&
+                    tw_cli_write(o.sightings, b.ptr ? b.ptr : "", b.len, &err) != TW_OK) {
+                fprintf(stderr, "%s: cannot write sightings to %s\n", prog, o.sightings);
+                status = TW_EXIT_ERROR;
+            }
+            if (o.sightings_to != NULL &&
+                    report_sightings(prog, &o, b.ptr ? b.ptr : "", b.len) != TW_EXIT_OK)
+                status = TW_EXIT_ERROR;
         }
         tw_buf_cleanup(&b);
     }

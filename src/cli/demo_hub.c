@@ -273,7 +273,7 @@ int tw_demo_hub(void)
     }
     started = true;
     for (int i = 0; i < 200 && tw_hub_port(srv.hub) == 0 && srv.rc == TW_OK; i++) {
-        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        struct timespec ts = { 0, 10L * 1000 * 1000 };
         (void)nanosleep(&ts, NULL);
     }
     if (tw_hub_port(srv.hub) == 0)
@@ -321,13 +321,17 @@ int tw_demo_hub(void)
                 const json_t *nm = json_object_get(o->json, "name");
                 bool seen = false;
 
-                if (json_is_string(nm) && o->id != NULL)
-                    json_object_set(names, o->id, (json_t *)(uintptr_t)nm);
                 size_t k;
                 json_t *p;
+
+                if (o->id == NULL)
+                    continue;
+                if (json_is_string(nm))
+                    json_object_set(names, o->id, (json_t *)(uintptr_t)nm);
                 json_array_foreach(pulled, k, p)
                 {
-                    seen = seen || strcmp(json_string_value(json_object_get(p, "id")), o->id) == 0;
+                    const char *pid = json_string_value(json_object_get(p, "id"));
+                    seen = seen || (pid != NULL && strcmp(pid, o->id) == 0);
                 }
                 if (!seen) {
                     const char *name = json_string_value(json_object_get(o->json, "name"));

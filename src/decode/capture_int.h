@@ -10,7 +10,8 @@
  * chunks, moving the unread tail to the front first. The parsers ask for the
  * bytes of one whole record before reading any field of it, so they work
  * unchanged on both, and a stream never holds more than the largest record
- * plus one chunk.
+ * plus one chunk. A large regular file is read ahead by a helper thread into
+ * two buffers the window alternates between (capture_file.c, "Read-ahead").
  */
 #ifndef TW_CAPTURE_INT_H
 #define TW_CAPTURE_INT_H
@@ -34,6 +35,7 @@ struct tw__src {
     size_t chunk;       /* largest single read() */
     void *map;          /* mmap'd file, or NULL */
     size_t map_len;
+    struct tw__readahead *ra; /* a helper thread reading ahead (large regular files), or NULL */
 };
 
 /* One pcapng interface: link type, snap length and the timestamp conversion. */

@@ -120,29 +120,6 @@ void tw__fail(struct tw__dctx *c, unsigned ev)
     c->stop = true;
 }
 
-struct tw_layer *tw__push(struct tw__dctx *c, unsigned kind, uint32_t off, uint32_t len)
-{
-    struct tw_packet *p = c->p;
-    struct tw_layer *l;
-
-    if (c->stop)
-        return NULL;
-    if (p->n_layers >= TW_MAX_LAYERS) {
-        tw__fail(c, TW_EV_TOO_MANY_LAYERS);
-        return NULL;
-    }
-    if (off > UINT16_MAX || len > UINT16_MAX) {
-        tw__fail(c, TW_EV_PKT_TOO_LARGE);
-        return NULL;
-    }
-    l = &p->layers[p->n_layers++];
-    memset(l, 0, sizeof(*l));
-    l->kind = (uint8_t)kind;
-    l->offset = (uint16_t)off;
-    l->len = (uint16_t)len;
-    return l;
-}
-
 /* Appends n bytes to the context buffer (bounded by its size). */
 static void ctx_put(uint8_t *buf, size_t *pos, size_t cap, const void *src, size_t n)
 {

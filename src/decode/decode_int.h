@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tidewatch/decode.h"
 #include "tidewatch/packet.h"
@@ -113,9 +114,32 @@ void tw__fail(struct tw__dctx *c, unsigned ev);
 /*
  * Appends a layer of `kind` at [off, off+len). Returns it zeroed apart from
  * kind/offset/len, or NULL (with TOO_MANY_LAYERS or PKT_TOO_LARGE counted and
- * the walk stopped) when it does not fit.
+ * the walk stopped) when it does not fit. Inline: every header of every
+ * packet goes through it.
  */
-struct tw_layer *tw__push(struct tw__dctx *c, unsigned kind, uint32_t off, uint32_t len);
+static inline struct tw_layer *tw__push(
+        struct tw__dctx *c, unsigned kind, uint32_t off, uint32_t len)
+{
+    struct tw_packet *p = c->p;
+    struct tw_layer *l;
+
+    if (c->stop)
+        return NULL;
+    if (p->n_layers >= TW_MAX_LAYERS) {
+        tw__fail(c, TW_EV_TOO_MANY_LAYERS);
+        return NULL;
+    }
+    if (off > UINT16_MAX || len > UINT16_MAX) {
+        tw__fail(c, TW_EV_PKT_TOO_LARGE);
+        return NULL;
+    }
+    l = &p->layers[p->n_layers++];
+    memset(l, 0, sizeof(*l));
+    l->kind = (uint8_t)kind;
+    l->offset = (uint16_t)off;
+    l->len = (uint16_t)len;
+    return l;
+}
 /* 64-bit hash of the tunnel context of layers [0, n). */
 uint64_t tw__context_hash(const struct tw_packet *p, unsigned n, bool all_ids);
 

@@ -7,8 +7,9 @@
  * table are never faulted in) and then from a free list threaded through
  * bucket_next. The hash is a chained table of 32-bit slot indexes with a
  * power-of-two number of buckets at least max_flows, so chains stay short.
- * The hash is XXH3 of the key with its two endpoints in a canonical order, so
- * both directions land in the same bucket.
+ * The hash is a few inline multiply-fold rounds over the key's words with its
+ * two endpoints in an order of their own, so both directions land in the
+ * same bucket (key_hash()); it runs for every packet.
  *
  * Timeouts. Each timeout class (TCP new/established/closed, UDP, ICMP, other)
  * has its own doubly linked list of flows, ordered by queued_ns: the table
@@ -26,7 +27,9 @@
  *
  * Eviction. When every slot is in use, the least recently touched flow of
  * the whole table is ended with TW_FLOW_END_EVICT (found the same lazy way
- * among the list heads). Flush ends flows in the same order.
+ * among the list heads). Flush ends flows in the same order; a large flush
+ * works it out on dense copies of the lists instead of the slots
+ * (flush_fast()).
  */
 #include "tidewatch/flow.h"
 
@@ -38,7 +41,6 @@
 
 #include "tidewatch/alloc.h"
 #include "tidewatch/err.h"
-#include "tidewatch/hash.h"
 
 /* ==== Types ==== */
 
@@ -83,7 +85,9 @@ struct tw_flow_table {
     int64_t clock_ns; /* latest packet time seen (never goes back) */
     bool clock_set;
     int64_t next_check_ns; /* no flow times out while clock_ns <= this */
+    bool wiping;           /* a flush will reset every bucket: ending flows skip their chains */
     uint64_t id_counter;
+    uint64_t hash_seed[6]; /* key_hash() keys, derived from cfg.seed */
     struct tw_flow_stats st;
     size_t mem;
 };
@@ -146,6 +150,14 @@ static uint64_t id_permute(uint64_t x, uint64_t seed)
     return x;
 }
 
+/* SplitMix64's output function: spreads a seed over 64 bits. */
+static uint64_t splitmix64(uint64_t x)
+{
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return x ^ (x >> 31);
+}
+
 static uint64_t next_flow_id(struct tw_flow_table *t)
 {
     uint64_t id;
@@ -156,9 +168,20 @@ static uint64_t next_flow_id(struct tw_flow_table *t)
     return id;
 }
 
+/* 8 bytes at p, any alignment, in host order. */
+static inline uint64_t ld64(const uint8_t *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+/* Equal addresses (family and all 16 bytes; unused bytes are zero), without a call to memcmp. */
 static inline bool ip_eq(const struct tw_ip *a, const struct tw_ip *b)
 {
-    return memcmp(a, b, sizeof(*a)) == 0;
+    return a->family == b->family && ld64(a->bytes) == ld64(b->bytes) &&
+           ld64(a->bytes + 8) == ld64(b->bytes + 8);
 }
 
 /*
@@ -190,16 +213,45 @@ static void key_reverse(struct tw_flow_key *k)
     k->dport = port;
 }
 
-/* Direction-independent 32-bit hash: the endpoints are put in canonical order first. */
-static uint32_t key_hash(const struct tw_flow_key *k, uint64_t seed)
+/* 64 x 64 -> 128-bit multiply folded to 64 bits (the wyhash mixing step). */
+static inline uint64_t mum(uint64_t a, uint64_t b)
 {
-    struct tw_flow_key c = *k;
-    int cmp = memcmp(&k->src, &k->dst, sizeof(k->src));
+    __extension__ typedef unsigned __int128 u128;
+    u128 r = (u128)a * b;
+
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/*
+ * Direction-independent 32-bit hash. The endpoints (address words, family,
+ * port) are put in an order of their own first, so both directions give the
+ * same words; then three multiply-fold rounds over the words, keyed by the
+ * table's seeds. This runs for every packet, so it is inline rather than a
+ * general-purpose hash over the 44 key bytes.
+ */
+static inline uint32_t key_hash(const struct tw_flow_key *k, const uint64_t s[6])
+{
+    uint64_t a0 = ld64(k->src.bytes), a1 = ld64(k->src.bytes + 8);
+    uint64_t b0 = ld64(k->dst.bytes), b1 = ld64(k->dst.bytes + 8);
+    uint64_t af = (uint64_t)k->src.family << 16 | k->sport;
+    uint64_t bf = (uint64_t)k->dst.family << 16 | k->dport;
     uint64_t h;
 
-    if (cmp > 0 || (cmp == 0 && k->sport > k->dport))
-        key_reverse(&c);
-    h = tw_hash64(&c, sizeof(c), seed);
+    if (a0 > b0 || (a0 == b0 && (a1 > b1 || (a1 == b1 && af > bf)))) {
+        uint64_t t = a0;
+        a0 = b0;
+        b0 = t;
+        t = a1;
+        a1 = b1;
+        b1 = t;
+        t = af;
+        af = bf;
+        bf = t;
+    }
+    h = mum(a0 ^ s[0], a1 ^ s[1]) ^ mum(b0 ^ s[2], b1 ^ s[3]);
+    h ^= mum((af << 24 | bf) ^ s[4],
+            ((uint64_t)k->tunnel_hash << 16 | (uint64_t)k->proto << 8 | k->kind) ^ s[5]);
+    h = mum(h, UINT64_C(0x9e3779b97f4a7c15));
     return (uint32_t)(h ^ (h >> 32));
 }
 
@@ -340,7 +392,8 @@ static void end_flow(struct tw_flow_table *t, struct tw_flow *f, enum tw_flow_en
             t->st.flushed++;
             break;
     }
-    chain_unlink(t, f, idx);
+    if (!t->wiping)
+        chain_unlink(t, f, idx);
     list_unlink(t, f);
     f->user = NULL;
     f->bucket_next = t->free_head;
@@ -519,6 +572,103 @@ static void count_packet(struct tw_flow_table *t, struct tw_flow *f, const struc
     }
 }
 
+/* A flush of at least this many flows takes flush_fast(). */
+#define FLUSH_FAST_MIN 1024u
+/* How many flows ahead flush_fast() prefetches the slots of the flows it ends. */
+#define FLUSH_PREFETCH 8u
+
+/*
+ * Ends every flow in exactly the order repeated least_recent() calls would,
+ * without chasing list links through cold slots: one sequential pass copies
+ * every used slot's list link and times into dense arrays, least_recent()'s
+ * procedure runs on those (the head with the smallest queued time, ties to
+ * the lower class; a head touched since it was queued goes to its tail
+ * first), and the flows then end in that order with their slots prefetched a
+ * few ahead. A flow is ended only once its queued time equals its touch time,
+ * as least_recent() leaves it. Lists and buckets are reset wholesale (the
+ * caller wipes the buckets). Returns false, having done nothing, when the
+ * scratch arrays cannot be had.
+ */
+static bool flush_fast(struct tw_flow_table *t, size_t *n_ended)
+{
+    size_t n_slots = t->n_fresh, n = t->n_active, m = 0, at = 0;
+    uint32_t *next = tw_reallocarray(NULL, n_slots, sizeof(uint32_t));
+    int64_t *q = tw_reallocarray(NULL, n_slots, sizeof(int64_t));
+    int64_t *touch = tw_reallocarray(NULL, n_slots, sizeof(int64_t));
+    uint32_t *queue = tw_reallocarray(NULL, 2 * n, sizeof(uint32_t));
+    uint32_t *order = tw_reallocarray(NULL, n, sizeof(uint32_t));
+    size_t head[TW_FLOW_TO_COUNT], tail[TW_FLOW_TO_COUNT];
+    bool ok = next != NULL && q != NULL && touch != NULL && queue != NULL && order != NULL;
+
+    for (uint32_t i = 0; ok && i < n_slots; i++) {
+        const struct tw_flow *f = slot_at(t, i);
+        next[i] = f->lru_next;
+        q[i] = f->queued_ns;
+        touch[i] = f->touch_ns;
+    }
+    /* Each class's list in order, with room behind it for as many requeued flows. */
+    for (int c = 0; ok && c < TW_FLOW_TO_COUNT; c++) {
+        size_t len = 0;
+        head[c] = tail[c] = at;
+        for (uint32_t i = t->lists[c].head; i != NIL && tail[c] < 2 * n; i = next[i])
+            queue[tail[c]++] = i;
+        len = tail[c] - head[c];
+        at += 2 * len;
+        ok = at <= 2 * n;
+    }
+    while (ok) {
+        int best = -1;
+        uint32_t i;
+
+        for (int c = 0; c < TW_FLOW_TO_COUNT; c++)
+            if (head[c] < tail[c] && (best < 0 || q[queue[head[c]]] < q[queue[head[best]]]))
+                best = c;
+        if (best < 0)
+            break;
+        i = queue[head[best]++];
+        if (touch[i] == q[i]) {
+            ok = m < n;
+            if (ok)
+                order[m++] = i;
+        } else {
+            q[i] = touch[i];
+            queue[tail[best]++] = i;
+        }
+    }
+    ok = ok && m == n;
+    if (ok) {
+        for (size_t k = 0; k < m; k++) {
+            struct tw_flow *f;
+
+            if (k + FLUSH_PREFETCH < m) {
+                const unsigned char *pf = t->slots + (size_t)order[k + FLUSH_PREFETCH] * t->stride;
+                for (size_t off = 0; off < t->stride; off += 64)
+                    __builtin_prefetch(pf + off, 1);
+            }
+            f = slot_at(t, order[k]);
+            f->queued_ns = f->touch_ns;
+            if (t->cfg.on_end != NULL)
+                t->cfg.on_end(f, TW_FLOW_END_FLUSH, t->cfg.on_end_arg);
+            t->st.flushed++;
+            f->user = NULL;
+            f->lru_prev = NIL;
+            f->lru_next = NIL;
+            f->bucket_next = t->free_head;
+            t->free_head = order[k];
+        }
+        for (int c = 0; c < TW_FLOW_TO_COUNT; c++)
+            t->lists[c].head = t->lists[c].tail = NIL;
+        t->n_active = 0;
+        *n_ended = m;
+    }
+    tw_free(next);
+    tw_free(q);
+    tw_free(touch);
+    tw_free(queue);
+    tw_free(order);
+    return ok;
+}
+
 /*
  * Allocates n bytes for a large table array (returned; *mem is what to free).
  * Arrays of 4 MiB and more are aligned to 2 MiB and marked for transparent
@@ -593,6 +743,8 @@ int tw_flow_table_new(const struct tw_flow_config *cfg, struct tw_flow_table **o
         t->timeout_ns[c] = (uint64_t)cfg->timeout_s[c] * UINT64_C(1000000000);
     }
     t->next_check_ns = INT64_MAX;
+    for (int i = 0; i < 6; i++)
+        t->hash_seed[i] = splitmix64(cfg->seed + (uint64_t)i * UINT64_C(0x9e3779b97f4a7c15));
     t->mem = sizeof(*t) + (size_t)cfg->max_flows * t->stride + (size_t)n_buckets * sizeof(uint32_t);
     *out = t;
     return TW_OK;
@@ -667,7 +819,7 @@ int tw_flow_table_lookup(
     if (k.proto == PROTO_TCP && k.kind == TW_FLOW_KIND_PORTS && p->layers[p->l4].kind == TW_L_TCP)
         tcp_flags = p->layers[p->l4].u.l4.tcp_flags;
 
-    h = key_hash(&k, t->cfg.seed);
+    h = key_hash(&k, t->hash_seed);
     f = NULL;
     for (idx = t->buckets[h & t->bucket_mask]; idx != NIL; idx = f->bucket_next) {
         int dir;
@@ -712,13 +864,27 @@ size_t tw_flow_table_expire(struct tw_flow_table *t, int64_t now_ns, size_t max)
 
 size_t tw_flow_table_flush(struct tw_flow_table *t)
 {
-    size_t n = 0;
+    size_t n = 0, n_buckets = (size_t)t->bucket_mask + 1;
     struct tw_flow *f;
 
+    if (t->n_active >= FLUSH_FAST_MIN && flush_fast(t, &n)) {
+        memset(t->buckets, 0xff, n_buckets * sizeof(uint32_t)); /* every head NIL */
+        t->next_check_ns = INT64_MAX;
+        return n;
+    }
+    /*
+     * When many flows end, resetting every bucket at the end costs less than
+     * unlinking each flow from its chain (a cache miss apiece); the callback
+     * may not look flows up meanwhile.
+     */
+    t->wiping = t->n_active >= n_buckets / 16;
     while ((f = least_recent(t)) != NULL) {
         end_flow(t, f, TW_FLOW_END_FLUSH);
         n++;
     }
+    if (t->wiping)
+        memset(t->buckets, 0xff, n_buckets * sizeof(uint32_t)); /* every head NIL */
+    t->wiping = false;
     t->next_check_ns = INT64_MAX;
     return n;
 }

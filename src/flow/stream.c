@@ -31,6 +31,11 @@
 /* Offsets at or above this are "before byte 0" (negative in sequence space). */
 #define SEQ_HALF 0x80000000u
 
+/* The first bytes of a spare buffer (malloc'ed, so aligned for it): the link to the next one. */
+struct spare_buf {
+    struct spare_buf *next;
+};
+
 /* ==== Static helpers ==== */
 
 /* Writes data (stream offsets [a, b)) where the direction holds nothing yet; returns bytes written.
@@ -110,14 +115,24 @@ static void ranges_absorb(struct tw_stream_dir *d)
     }
 }
 
-/* Allocates the direction's buffer within the budget. */
+/* Allocates the direction's buffer within the budget, reusing a spare one when it can. */
 static int dir_alloc(struct tw_stream *s, struct tw_stream_dir *d)
 {
-    if (s->budget != NULL && s->budget->used_bytes + s->cap > s->budget->max_bytes) {
+    struct tw_stream_budget *b = s->budget;
+
+    if (b != NULL && b->used_bytes + s->cap > b->max_bytes) {
         d->flags |= TW_STREAM_F_NOMEM;
         return TW_ELIMIT;
     }
-    d->buf = tw_malloc(s->cap);
+    if (b != NULL && b->spare != NULL && b->spare_cap == s->cap) {
+        struct spare_buf *sb = b->spare;
+
+        b->spare = sb->next;
+        b->n_spare--;
+        d->buf = (uint8_t *)(void *)sb;
+    } else {
+        d->buf = tw_malloc(s->cap);
+    }
     if (d->buf == NULL) {
         d->flags |= TW_STREAM_F_NOMEM;
         return TW_ENOMEM;
@@ -141,14 +156,44 @@ int tw_stream_init(struct tw_stream *s, uint32_t cap, struct tw_stream_budget *b
 
 void tw_stream_cleanup(struct tw_stream *s)
 {
+    struct tw_stream_budget *b = s->budget;
+
     for (int i = 0; i < 2; i++) {
-        if (s->dir[i].buf == NULL)
+        uint8_t *buf = s->dir[i].buf;
+
+        if (buf == NULL)
             continue;
-        tw_free(s->dir[i].buf);
         s->dir[i].buf = NULL;
-        if (s->budget != NULL)
-            s->budget->used_bytes -= s->cap;
+        if (b == NULL) {
+            tw_free(buf);
+            continue;
+        }
+        b->used_bytes -= s->cap;
+        if (b->n_spare < b->max_spare && s->cap >= sizeof(struct spare_buf) &&
+                (b->spare == NULL || b->spare_cap == s->cap)) {
+            struct spare_buf *sb = (struct spare_buf *)(void *)buf;
+
+            sb->next = b->spare;
+            b->spare = sb;
+            b->spare_cap = s->cap;
+            b->n_spare++;
+        } else {
+            tw_free(buf);
+        }
     }
+}
+
+void tw_stream_budget_cleanup(struct tw_stream_budget *b)
+{
+    if (b == NULL)
+        return;
+    while (b->spare != NULL) {
+        struct spare_buf *sb = b->spare;
+
+        b->spare = sb->next;
+        tw_free(sb);
+    }
+    b->n_spare = 0;
 }
 
 int tw_stream_segment(struct tw_stream *s, bool to_server, uint8_t tcp_flags, uint32_t seq,

@@ -2,12 +2,15 @@
  * hunt.c: matching packets and flows against the indicator index (see
  * include/tidewatch/hunt.h and docs/internals/HUNT.md).
  *
- * Per packet: decode, find the flow, look every IP layer's addresses up, the
- * flow's ports once, and the metadata the parsers find (DNS on UDP, TLS, HTTP,
- * SSH and DNS on TCP through the bounded in-order stream). Exact indicators
- * alert at once; others become the flow's candidates. When the flow ends its
- * candidates, and the indicators the index cannot hold, are evaluated against
- * the flow seen as STIX observations.
+ * Per packet: decode, find the flow, look every IP layer's addresses up (all
+ * of them at the flow's first packet, later only outer addresses it did not
+ * carry, unless validity is respected), the flow's ports once, and the
+ * metadata the parsers find (DNS on UDP, TLS, HTTP, SSH and DNS on TCP
+ * through the bounded in-order stream). Exact indicators alert at once;
+ * others become the flow's candidates. When the flow ends its candidates, and
+ * the indicators the index cannot hold, are evaluated against the flow seen
+ * as STIX observations. Per-flow metadata and TCP streams are recycled
+ * (slabs and spare lists), so busy captures do not churn the allocator.
  */
 #include "tidewatch/hunt.h"
 
@@ -38,14 +41,44 @@ struct numset {
     uint16_t n, cap;
 };
 
+/* Storage beyond a metadata block's own, for flows with long strings or deep tunnels. */
+struct meta_chunk {
+    struct meta_chunk *next;
+    size_t used, cap;
+    _Alignas(8) unsigned char data[];
+};
+
+/*
+ * A flow's metadata and the bytes of its strings and tunnel layers, which are
+ * carved from `store` (enough for most flows) and then from chunks. Nothing
+ * is freed before the flow ends, and a string is set once per flow in all
+ * but hostile traffic (a repeated one takes new bytes), so the total stays
+ * near the sum of the TW_META_* bounds.
+ */
+#define META_STORE 320
+struct meta_block {
+    struct tw_flow_meta m;   /* first: the part the sink sees */
+    struct meta_chunk *more; /* newest first */
+    uint32_t used;           /* bytes of store handed out */
+    _Alignas(8) unsigned char store[META_STORE];
+};
+
+/* Metadata blocks are carved from slabs of this many, and never go back to the allocator. */
+#define META_SLAB 128
+struct meta_slab {
+    struct meta_slab *next;
+    struct meta_block blocks[META_SLAB];
+};
+
 /* Per-flow state, in the flow table's extra area (zeroed when the flow starts). */
 struct fstate {
-    struct tw_flow_meta *meta; /* allocated at the first metadata or tunnel */
-    struct tw_stream *stream;  /* TCP only, allocated at the first payload byte */
-    struct numset alerted;     /* indicators this flow has alerted on */
-    struct numset cand;        /* indicators to verify at the flow's end */
-    uint8_t done[2];           /* metadata finished: [0] to server, [1] to client */
+    struct meta_block *meta;  /* allocated at the first metadata or tunnel */
+    struct tw_stream *stream; /* TCP only, allocated at the first payload byte */
+    struct numset alerted;    /* indicators this flow has alerted on */
+    struct numset cand;       /* indicators to verify at the flow's end */
+    uint8_t done[2];          /* metadata finished: [0] to server, [1] to client */
     bool ports_done;
+    bool meta_more; /* the metadata has chunks (so releasing it need not read the block) */
 };
 
 /* Recent observations of flows that were candidates for one indicator. */
@@ -71,11 +104,15 @@ struct tw_hunt {
     struct tw_tls_hello *tls;      /* scratch */
     struct tw_hunt_shared *shared; /* verification history (own or borrowed) */
     bool own_shared;
-    uint64_t *per_ind; /* alerts per indicator */
+    uint64_t *per_ind;             /* alerts per indicator */
+    bool has[TW_INDEX_KIND_COUNT]; /* the index holds values of this kind: worth looking up */
     uint32_t hits[256];
     struct tw_buf scratch;
-    struct tw_flow_meta **spare; /* freed metadata blocks kept for reuse */
-    size_t n_spare;
+    struct meta_slab *slabs;       /* every metadata block lives in one of these */
+    struct meta_block **free_meta; /* blocks not in use: a stack with room for all of them */
+    size_t n_free_meta, n_meta;
+    struct tw_stream **spare_streams; /* freed stream structs kept for reuse */
+    size_t n_spare_streams;
     struct tw_hunt_stats st;
     bool oom;
 };
@@ -108,31 +145,134 @@ static bool numset_add(struct numset *s, uint32_t x)
     return true;
 }
 
-static void copy_str(char *dst, size_t size, const char *src, size_t len)
+/* Smallest chunk a metadata block grows by. */
+#define META_CHUNK 1024
+
+/* A layer list with nothing in it, for flows without tunnels. */
+static const struct tw_layer no_layers[1];
+
+/* Adds a slab of blocks to the free stack. Returns false on ENOMEM. */
+static bool meta_grow(struct tw_hunt *h)
 {
-    if (len >= size)
-        len = size - 1;
-    memcpy(dst, src, len);
-    dst[len] = '\0';
+    struct meta_slab *s;
+    struct meta_block **stack;
+
+    stack = tw_reallocarray(h->free_meta, h->n_meta + META_SLAB, sizeof(struct meta_block *));
+    if (stack == NULL)
+        return false;
+    h->free_meta = stack;
+    s = tw_malloc(sizeof(*s));
+    if (s == NULL)
+        return false;
+    s->next = h->slabs;
+    h->slabs = s;
+    h->n_meta += META_SLAB;
+    /* Pushed last first, so blocks are handed out in address order. */
+    for (size_t i = META_SLAB; i > 0; i--)
+        h->free_meta[h->n_free_meta++] = &s->blocks[i - 1];
+    return true;
 }
 
-/* Metadata blocks kept for reuse, so busy captures do not churn the allocator. */
-#define META_SPARE 1024
-
-static struct tw_flow_meta *meta_of(struct tw_hunt *h, struct fstate *fs)
+static struct meta_block *meta_of(struct tw_hunt *h, struct fstate *fs)
 {
-    if (fs->meta == NULL && h->n_spare > 0) {
-        fs->meta = h->spare[--h->n_spare];
-        memset(fs->meta, 0, sizeof(*fs->meta));
-        h->st.meta_bytes += sizeof(*fs->meta);
-    } else if (fs->meta == NULL) {
-        fs->meta = tw_calloc(1, sizeof(*fs->meta));
-        if (fs->meta == NULL)
-            h->oom = true;
-        else
-            h->st.meta_bytes += sizeof(*fs->meta);
+    struct meta_block *b = fs->meta;
+
+    if (b != NULL)
+        return b;
+    if (h->n_free_meta == 0 && !meta_grow(h)) {
+        h->oom = true;
+        return NULL;
     }
-    return fs->meta;
+    b = h->free_meta[--h->n_free_meta];
+    memset(&b->m, 0, sizeof(b->m));
+    b->m.dns_query = b->m.tls_sni = b->m.ja3 = b->m.ja4 = b->m.tls_cert_sha1 = "";
+    b->m.http_method = b->m.http_host = b->m.http_uri = b->m.http_ua = "";
+    b->m.ssh_client = b->m.ssh_server = "";
+    b->m.tunnel = no_layers;
+    b->more = NULL;
+    b->used = 0;
+    h->st.meta_bytes += sizeof(*b);
+    fs->meta = b;
+    return b;
+}
+
+/*
+ * Releases a flow's metadata: its chunks to the allocator, the block to the
+ * free stack, which has room for every block. Without chunks the block is
+ * not read, which matters when a flush ends every flow at once.
+ */
+static void meta_release(struct tw_hunt *h, struct fstate *fs)
+{
+    struct meta_block *b = fs->meta;
+
+    if (b == NULL)
+        return;
+    while (fs->meta_more && b->more != NULL) {
+        struct meta_chunk *c = b->more;
+        b->more = c->next;
+        h->st.meta_bytes -= sizeof(*c) + c->cap;
+        tw_free(c);
+    }
+    h->st.meta_bytes -= sizeof(*b);
+    h->free_meta[h->n_free_meta++] = b;
+    fs->meta = NULL;
+    fs->meta_more = false;
+}
+
+/* n bytes aligned to `align` (a power of two up to 8) from the flow's metadata; NULL on ENOMEM. */
+static void *meta_alloc(struct tw_hunt *h, struct fstate *fs, size_t n, size_t align)
+{
+    struct meta_block *b = fs->meta;
+    size_t at = (b->used + align - 1) & ~(align - 1);
+    struct meta_chunk *c = fs->meta_more ? b->more : NULL;
+
+    if (at + n <= sizeof(b->store)) {
+        b->used = (uint32_t)(at + n);
+        return b->store + at;
+    }
+    if (c != NULL) {
+        at = (c->used + align - 1) & ~(align - 1);
+        if (at + n <= c->cap) {
+            c->used = at + n;
+            return c->data + at;
+        }
+    }
+    c = tw_malloc(sizeof(*c) + TW_MAX(n, (size_t)META_CHUNK));
+    if (c == NULL) {
+        h->oom = true;
+        return NULL;
+    }
+    c->cap = TW_MAX(n, (size_t)META_CHUNK);
+    c->used = n;
+    c->next = b->more;
+    b->more = c;
+    fs->meta_more = true;
+    h->st.meta_bytes += sizeof(*c) + c->cap;
+    return c->data;
+}
+
+/*
+ * A copy of src[0, len) in b's storage, cut to size - 1 bytes as a char[size]
+ * field would keep it; "" for an empty string or on ENOMEM.
+ */
+static const char *meta_str(
+        struct tw_hunt *h, struct fstate *fs, const char *src, size_t len, size_t size)
+{
+    char *d;
+
+    if (len >= size)
+        len = size - 1;
+    if (len == 0 || (d = meta_alloc(h, fs, len + 1, 1)) == NULL)
+        return "";
+    memcpy(d, src, len);
+    d[len] = '\0';
+    return d;
+}
+
+/* What the sink sees of a flow's metadata (NULL when it has none). */
+static const struct tw_flow_meta *meta_view(const struct fstate *fs)
+{
+    return fs->meta != NULL ? &fs->meta->m : NULL;
 }
 
 static bool is_tunnel_layer(uint8_t kind)
@@ -145,6 +285,28 @@ const char *tw_app_name(enum tw_app app)
     static const char *const names[] = { "", "dns", "tls", "http", "ssh" };
 
     return app <= TW_APP_SSH ? names[app] : "";
+}
+
+/* Keeps the tunnel layers of a flow's first packet (the first TW_META_TUNNEL) in its metadata. */
+static void keep_tunnel(struct tw_hunt *h, const struct tw_packet *p, struct fstate *fs)
+{
+    struct tw_layer *t;
+    struct meta_block *b;
+    uint8_t n = 0;
+
+    for (int i = 0; i < p->inner_ip; i++)
+        if (is_tunnel_layer(p->layers[i].kind))
+            n++;
+    if (n == 0 || (b = meta_of(h, fs)) == NULL)
+        return;
+    n = TW_MIN(n, (uint8_t)TW_META_TUNNEL);
+    t = meta_alloc(h, fs, n * sizeof(*t), _Alignof(struct tw_layer));
+    if (t == NULL)
+        return;
+    b->m.tunnel = t;
+    for (int i = 0; i < p->inner_ip && b->m.n_tunnel < n; i++)
+        if (is_tunnel_layer(p->layers[i].kind))
+            t[b->m.n_tunnel++] = p->layers[i];
 }
 
 /* ==== Alerts and candidates ==== */
@@ -168,7 +330,7 @@ static void emit(struct tw_hunt *h, const struct tw_flow *f, struct fstate *fs, 
     a.indicator = ind;
     a.field = field;
     a.value = value;
-    a.meta = fs->meta;
+    a.meta = meta_view(fs);
     h->cfg.sink.alert(h->cfg.sink.ctx, &a);
 }
 
@@ -233,11 +395,52 @@ static void match_str(struct tw_hunt *h, const struct tw_packet *p, struct tw_fl
 {
     size_t n;
 
-    if (value[0] == '\0')
+    if (value[0] == '\0' || !h->has[kind])
         return;
     n = tw_index_lookup_str(h->idx, kind, tw_str_cstr(value), h->hits, TW_ARRAY_LEN(h->hits));
     if (n > 0)
         on_hits(h, p, f, fs, n, field, value);
+}
+
+/* True when a and b are the same address (struct tw_ip has no padding; unused bytes are zero). */
+static inline bool ip_same(const struct tw_ip *a, const struct tw_ip *b)
+{
+    return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/* Whether the flow's first packet carried address a in an outer IP layer kept in m. */
+static bool seen_outer(const struct tw_flow_meta *m, const struct tw_ip *a)
+{
+    for (uint8_t k = 0; k < m->n_tunnel; k++) {
+        const struct tw_layer *t = &m->tunnel[k];
+        if ((t->kind == TW_L_IPV4 || t->kind == TW_L_IPV6) &&
+                (ip_same(&t->u.ip.src, a) || ip_same(&t->u.ip.dst, a)))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * The address lookups of a packet after the first of its flow. The first
+ * packet looked up every address of its stack, and what an address matches
+ * does not depend on the packet unless validity is respected (the caller
+ * checks): its exact hits have alerted and the rest are candidates, once per
+ * flow either way. The inner addresses are the flow's own, so only outer
+ * addresses the first packet did not carry (beyond the layers kept in the
+ * metadata, or a tunnel context with the same hash) are looked up.
+ */
+static void match_outer_again(
+        struct tw_hunt *h, const struct tw_packet *p, struct tw_flow *f, struct fstate *fs)
+{
+    for (int i = 0; i < p->inner_ip; i++) {
+        const struct tw_layer *l = &p->layers[i];
+        if (l->kind != TW_L_IPV4 && l->kind != TW_L_IPV6)
+            continue;
+        if (fs->meta == NULL || !seen_outer(&fs->meta->m, &l->u.ip.src))
+            match_ip(h, p, f, fs, &l->u.ip.src, "tunnel.ip.src");
+        if (fs->meta == NULL || !seen_outer(&fs->meta->m, &l->u.ip.dst))
+            match_ip(h, p, f, fs, &l->u.ip.dst, "tunnel.ip.dst");
+    }
 }
 
 /* ==== Metadata ==== */
@@ -246,24 +449,24 @@ static void note_meta(struct tw_hunt *h, const struct tw_packet *p, struct tw_fl
         struct fstate *fs, enum tw_app app)
 {
     if (h->cfg.sink.metadata != NULL)
-        h->cfg.sink.metadata(h->cfg.sink.ctx, p, f, fs->meta, app);
+        h->cfg.sink.metadata(h->cfg.sink.ctx, p, f, meta_view(fs), app);
 }
 
 static void on_dns(struct tw_hunt *h, const struct tw_packet *p, struct tw_flow *f,
         struct fstate *fs, const struct tw_dns_msg *m)
 {
-    struct tw_flow_meta *meta = meta_of(h, fs);
+    struct meta_block *b = meta_of(h, fs);
 
     h->st.dns++;
-    if (meta != NULL) {
-        meta->app = TW_APP_DNS;
-        if (m->n_questions > 0 && meta->dns_query[0] == '\0') {
-            copy_str(meta->dns_query, sizeof(meta->dns_query), m->q[0].name, m->q[0].name_len);
-            meta->dns_qtype = m->q[0].qtype;
+    if (b != NULL) {
+        b->m.app = TW_APP_DNS;
+        if (m->n_questions > 0 && b->m.dns_query[0] == '\0') {
+            b->m.dns_query = meta_str(h, fs, m->q[0].name, m->q[0].name_len, TW_META_NAME);
+            b->m.dns_qtype = m->q[0].qtype;
         }
         if (m->qr) {
-            meta->dns_response = true;
-            meta->dns_rcode = m->rcode;
+            b->m.dns_response = true;
+            b->m.dns_rcode = m->rcode;
         }
     }
     for (uint16_t i = 0; i < m->n_questions; i++)
@@ -284,37 +487,42 @@ static void on_dns(struct tw_hunt *h, const struct tw_packet *p, struct tw_flow 
 static void on_tls(struct tw_hunt *h, const struct tw_packet *p, struct tw_flow *f,
         struct fstate *fs, const struct tw_tls_hello *hello)
 {
-    struct tw_flow_meta *meta = meta_of(h, fs);
+    struct meta_block *b = meta_of(h, fs);
+    char ja3[TW_TLS_JA3_HEXLEN], ja4[TW_TLS_JA4_STRLEN];
 
     h->st.tls++;
-    if (meta == NULL)
+    if (b == NULL)
         return;
-    meta->app = TW_APP_TLS;
-    copy_str(meta->tls_sni, sizeof(meta->tls_sni), hello->sni, hello->sni_len);
-    tw_tls_ja3_hash(hello, meta->ja3);
-    tw_tls_ja4(hello, TW_JA4_TCP, meta->ja4);
-    match_domain(h, p, f, fs, meta->tls_sni, "tls.sni");
-    match_str(h, p, f, fs, TW_INDEX_JA3, meta->ja3, "tls.ja3.hash");
-    match_str(h, p, f, fs, TW_INDEX_JA4, meta->ja4, "tls.ja4");
+    b->m.app = TW_APP_TLS;
+    b->m.tls_sni = meta_str(h, fs, hello->sni, hello->sni_len, TW_META_NAME);
+    tw_tls_ja3_hash(hello, ja3);
+    tw_tls_ja4(hello, TW_JA4_TCP, ja4);
+    b->m.ja3 = meta_str(h, fs, ja3, strlen(ja3), sizeof(ja3));
+    b->m.ja4 = meta_str(h, fs, ja4, strlen(ja4), sizeof(ja4));
+    match_domain(h, p, f, fs, b->m.tls_sni, "tls.sni");
+    match_str(h, p, f, fs, TW_INDEX_JA3, b->m.ja3, "tls.ja3.hash");
+    match_str(h, p, f, fs, TW_INDEX_JA4, b->m.ja4, "tls.ja4");
     note_meta(h, p, f, fs, TW_APP_TLS);
 }
 
 static void on_http(struct tw_hunt *h, const struct tw_packet *p, struct tw_flow *f,
         struct fstate *fs, const struct tw_http_request *r)
 {
-    struct tw_flow_meta *meta = meta_of(h, fs);
+    struct meta_block *b = meta_of(h, fs);
+    const struct tw_flow_meta *meta;
 
     h->st.http++;
-    if (meta == NULL)
+    if (b == NULL)
         return;
-    meta->app = TW_APP_HTTP;
-    copy_str(meta->http_method, sizeof(meta->http_method), r->method.ptr, r->method.len);
-    copy_str(meta->http_host, sizeof(meta->http_host), r->host, r->host_len);
-    copy_str(meta->http_uri, sizeof(meta->http_uri), r->target.ptr, r->target.len);
-    copy_str(meta->http_ua, sizeof(meta->http_ua), r->user_agent.ptr, r->user_agent.len);
+    b->m.app = TW_APP_HTTP;
+    b->m.http_method = meta_str(h, fs, r->method.ptr, r->method.len, TW_META_METHOD);
+    b->m.http_host = meta_str(h, fs, r->host, r->host_len, TW_META_NAME);
+    b->m.http_uri = meta_str(h, fs, r->target.ptr, r->target.len, TW_META_URI);
+    b->m.http_ua = meta_str(h, fs, r->user_agent.ptr, r->user_agent.len, TW_META_NAME);
+    meta = &b->m;
     match_domain(h, p, f, fs, meta->http_host, "http.hostname");
     /* The URL as the indicator would name it: scheme, host, port, target. */
-    if (meta->http_host[0] != '\0' || r->absolute_uri) {
+    if ((meta->http_host[0] != '\0' || r->absolute_uri) && h->has[TW_INDEX_URL]) {
         char raw[TW_META_NAME + TW_META_URI + 16];
         int n;
 
@@ -337,18 +545,18 @@ static void on_http(struct tw_hunt *h, const struct tw_packet *p, struct tw_flow
 static void on_ssh(struct tw_hunt *h, const struct tw_packet *p, struct tw_flow *f,
         struct fstate *fs, const struct tw_ssh_ident *id, bool to_server)
 {
-    struct tw_flow_meta *meta = meta_of(h, fs);
+    struct meta_block *b = meta_of(h, fs);
 
     h->st.ssh++;
-    if (meta == NULL)
+    if (b == NULL)
         return;
-    meta->app = TW_APP_SSH;
+    b->m.app = TW_APP_SSH;
     if (to_server)
-        copy_str(meta->ssh_client, sizeof(meta->ssh_client), id->software_version.ptr,
-                id->software_version.len);
+        b->m.ssh_client =
+                meta_str(h, fs, id->software_version.ptr, id->software_version.len, TW_META_SW);
     else
-        copy_str(meta->ssh_server, sizeof(meta->ssh_server), id->software_version.ptr,
-                id->software_version.len);
+        b->m.ssh_server =
+                meta_str(h, fs, id->software_version.ptr, id->software_version.len, TW_META_SW);
     note_meta(h, p, f, fs, TW_APP_SSH);
 }
 
@@ -366,14 +574,19 @@ static int on_cert(const uint8_t *der, size_t len, unsigned index, void *arg)
     struct cert_ctx *c = arg;
     uint8_t d1[TW_SHA1_LEN], d2[TW_SHA256_LEN];
     char h1[2 * TW_SHA1_LEN + 1], h2[2 * TW_SHA256_LEN + 1];
-    struct tw_flow_meta *meta = meta_of(c->h, c->fs);
+    struct meta_block *b = meta_of(c->h, c->fs);
+    bool lookup = c->h->has[TW_INDEX_CERT_HASH];
 
+    if (index > 0 && !lookup)
+        return 0; /* only the leaf's SHA-1 is kept, and nothing can match */
     tw_sha1(der, len, d1);
-    tw_sha256(der, len, d2);
     tw_hex_encode(d1, sizeof(d1), h1);
+    if (index == 0 && b != NULL)
+        b->m.tls_cert_sha1 = meta_str(c->h, c->fs, h1, strlen(h1), sizeof(h1));
+    if (!lookup)
+        return 0;
+    tw_sha256(der, len, d2);
     tw_hex_encode(d2, sizeof(d2), h2);
-    if (index == 0 && meta != NULL)
-        memcpy(meta->tls_cert_sha1, h1, sizeof(h1));
     match_str(c->h, c->p, c->f, c->fs, TW_INDEX_CERT_HASH, h1, "tls.cert.sha1");
     match_str(c->h, c->p, c->f, c->fs, TW_INDEX_CERT_HASH, h2, "tls.cert.sha256");
     return 0;
@@ -437,13 +650,32 @@ static void parse_stream(struct tw_hunt *h, const struct tw_packet *p, struct tw
         fs->done[d] = 1;
 }
 
-static void free_stream(struct fstate *fs)
+/* Streams kept for reuse, like metadata blocks (their buffers go back to the budget's pool). */
+#define STREAM_SPARE 1024
+
+static void free_stream(struct tw_hunt *h, struct fstate *fs)
 {
-    if (fs->stream != NULL) {
-        tw_stream_cleanup(fs->stream);
+    if (fs->stream == NULL)
+        return;
+    tw_stream_cleanup(fs->stream);
+    if (h->spare_streams != NULL && h->n_spare_streams < STREAM_SPARE)
+        h->spare_streams[h->n_spare_streams++] = fs->stream;
+    else
         tw_free(fs->stream);
-        fs->stream = NULL;
+    fs->stream = NULL;
+}
+
+/* A stream for a flow's first payload byte: a spare one or a new one. NULL on ENOMEM. */
+static struct tw_stream *new_stream(struct tw_hunt *h)
+{
+    struct tw_stream *s =
+            h->n_spare_streams > 0 ? h->spare_streams[--h->n_spare_streams] : tw_malloc(sizeof(*s));
+
+    if (s != NULL && tw_stream_init(s, h->cfg.stream_cap, &h->budget) != TW_OK) {
+        tw_free(s);
+        s = NULL;
     }
+    return s;
 }
 
 static void on_tcp_payload(struct tw_hunt *h, const struct tw_packet *p, struct tw_flow *f,
@@ -454,15 +686,9 @@ static void on_tcp_payload(struct tw_hunt *h, const struct tw_packet *p, struct 
 
     if (fs->done[d])
         return;
-    if (fs->stream == NULL) {
-        fs->stream = tw_calloc(1, sizeof(*fs->stream));
-        if (fs->stream == NULL ||
-                tw_stream_init(fs->stream, h->cfg.stream_cap, &h->budget) != TW_OK) {
-            tw_free(fs->stream);
-            fs->stream = NULL;
-            fs->done[0] = fs->done[1] = 1;
-            return;
-        }
+    if (fs->stream == NULL && (fs->stream = new_stream(h)) == NULL) {
+        fs->done[0] = fs->done[1] = 1;
+        return;
     }
     if (tw_stream_add_packet(fs->stream, to_server, p, &appended) != TW_OK) {
         fs->done[d] = 1;
@@ -470,7 +696,7 @@ static void on_tcp_payload(struct tw_hunt *h, const struct tw_packet *p, struct 
         parse_stream(h, p, f, fs, to_server);
     }
     if (fs->done[0] && fs->done[1])
-        free_stream(fs);
+        free_stream(h, fs);
 }
 
 /* ==== Observations and verification ==== */
@@ -721,7 +947,7 @@ static void on_flow_end(struct tw_flow *f, enum tw_flow_end why, void *arg)
     const uint32_t *un = tw_index_unindexed(h->idx, &n_un);
 
     if (fs->cand.n > 0 || n_un > 0) {
-        json_t *obs = observation(f, fs->meta);
+        json_t *obs = observation(f, meta_view(fs));
         if (obs == NULL) {
             h->oom = true;
         } else {
@@ -735,15 +961,9 @@ static void on_flow_end(struct tw_flow *f, enum tw_flow_end why, void *arg)
         }
     }
     if (h->cfg.sink.flow_end != NULL)
-        h->cfg.sink.flow_end(h->cfg.sink.ctx, f, fs->meta, why, fs->alerted.n);
-    free_stream(fs);
-    if (fs->meta != NULL) {
-        h->st.meta_bytes -= sizeof(*fs->meta);
-        if (h->spare != NULL && h->n_spare < META_SPARE)
-            h->spare[h->n_spare++] = fs->meta;
-        else
-            tw_free(fs->meta);
-    }
+        h->cfg.sink.flow_end(h->cfg.sink.ctx, f, meta_view(fs), why, fs->alerted.n);
+    free_stream(h, fs);
+    meta_release(h, fs);
     tw_free(fs->alerted.v);
     tw_free(fs->cand.v);
     memset(fs, 0, sizeof(*fs));
@@ -844,14 +1064,18 @@ int tw_hunt_new(const struct tw_hunt_config *c, struct tw_hunt **out)
         h->own_shared = true;
     }
     h->per_ind = tw_calloc(n_ind ? n_ind : 1, sizeof(*h->per_ind));
-    h->spare = tw_calloc(META_SPARE, sizeof(struct tw_flow_meta *));
+    for (int k = 0; k < TW_INDEX_KIND_COUNT; k++)
+        h->has[k] = tw_index_kind_count(c->index, (enum tw_index_kind)k) > 0;
+    h->spare_streams = tw_calloc(STREAM_SPARE, sizeof(struct tw_stream *));
+    h->budget.max_spare = STREAM_SPARE;
     tw_flow_config_init(&fc);
     fc.max_flows = c->max_flows;
     fc.extra_size = sizeof(struct fstate);
     fc.on_end = on_flow_end;
     fc.on_end_arg = h;
     if (h->dec == NULL || h->dns == NULL || h->tls == NULL || h->shared == NULL ||
-            h->per_ind == NULL || h->spare == NULL || tw_flow_table_new(&fc, &h->flows) != TW_OK) {
+            h->per_ind == NULL || h->spare_streams == NULL ||
+            tw_flow_table_new(&fc, &h->flows) != TW_OK) {
         tw_hunt_free(h);
         return TW_ENOMEM;
     }
@@ -876,10 +1100,16 @@ void tw_hunt_free(struct tw_hunt *h)
     if (h->own_shared)
         tw_hunt_shared_free(h->shared);
     tw_free(h->per_ind);
-    if (h->spare != NULL)
-        for (size_t i = 0; i < h->n_spare; i++)
-            tw_free(h->spare[i]);
-    tw_free(h->spare);
+    while (h->slabs != NULL) {
+        struct meta_slab *s = h->slabs;
+        h->slabs = s->next;
+        tw_free(s);
+    }
+    tw_free(h->free_meta);
+    for (size_t i = 0; i < h->n_spare_streams; i++)
+        tw_free(h->spare_streams[i]);
+    tw_free(h->spare_streams);
+    tw_stream_budget_cleanup(&h->budget);
     tw_free(h->dns);
     tw_free(h->tls);
     tw_buf_cleanup(&h->scratch);
@@ -921,40 +1151,37 @@ int tw_hunt_packet(struct tw_hunt *h, struct tw_packet *p)
     fs = tw_flow_extra(f);
     if (fl.created) {
         h->st.flows++;
-        if (p->inner_ip > 0) {
-            struct tw_flow_meta *m = NULL;
-            for (int i = 0; i < p->inner_ip; i++) {
-                if (!is_tunnel_layer(p->layers[i].kind))
-                    continue;
-                if (m == NULL && (m = meta_of(h, fs)) == NULL)
-                    break;
-                if (m->n_tunnel < TW_META_TUNNEL)
-                    m->tunnel[m->n_tunnel++] = p->layers[i];
-            }
-        }
+        if (p->inner_ip > 0)
+            keep_tunnel(h, p, fs);
     }
     /* Addresses at every IP layer of the stack. */
-    for (int i = 0; i < p->n_layers; i++) {
-        const struct tw_layer *l = &p->layers[i];
-        bool inner = i == p->inner_ip;
-        if (l->kind != TW_L_IPV4 && l->kind != TW_L_IPV6)
-            continue;
-        match_ip(h, p, f, fs, &l->u.ip.src, inner ? "ip.src" : "tunnel.ip.src");
-        match_ip(h, p, f, fs, &l->u.ip.dst, inner ? "ip.dst" : "tunnel.ip.dst");
+    if (fl.created || h->cfg.respect_validity) {
+        for (int i = 0; i < p->n_layers; i++) {
+            const struct tw_layer *l = &p->layers[i];
+            bool inner = i == p->inner_ip;
+            if (l->kind != TW_L_IPV4 && l->kind != TW_L_IPV6)
+                continue;
+            match_ip(h, p, f, fs, &l->u.ip.src, inner ? "ip.src" : "tunnel.ip.src");
+            match_ip(h, p, f, fs, &l->u.ip.dst, inner ? "ip.dst" : "tunnel.ip.dst");
+        }
+    } else {
+        match_outer_again(h, p, f, fs);
     }
     /* Ports, once per flow, in the flow's orientation (as patterns name them). */
-    if (!fs->ports_done && f->key.kind == TW_FLOW_KIND_PORTS) {
+    if (!fs->ports_done && f->key.kind == TW_FLOW_KIND_PORTS && h->has[TW_INDEX_PORT]) {
         size_t n;
         char text[8];
         fs->ports_done = true;
         n = tw_index_lookup_port(h->idx, f->key.dport, true, h->hits, TW_ARRAY_LEN(h->hits));
-        (void)snprintf(text, sizeof(text), "%u", (unsigned)f->key.dport);
-        if (n > 0)
+        if (n > 0) {
+            (void)snprintf(text, sizeof(text), "%u", (unsigned)f->key.dport);
             on_hits(h, p, f, fs, n, "dest_port", text);
+        }
         n = tw_index_lookup_port(h->idx, f->key.sport, false, h->hits, TW_ARRAY_LEN(h->hits));
-        (void)snprintf(text, sizeof(text), "%u", (unsigned)f->key.sport);
-        if (n > 0)
+        if (n > 0) {
+            (void)snprintf(text, sizeof(text), "%u", (unsigned)f->key.sport);
             on_hits(h, p, f, fs, n, "src_port", text);
+        }
     }
     /* Application metadata. */
     if (p->payload_len > 0 && p->l4 >= 0) {

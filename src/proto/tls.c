@@ -52,6 +52,12 @@
 
 /* ==== Static helpers: reading ==== */
 
+/* GREASE values (RFC 8701): 0x?a?a with equal bytes. tw_tls_is_grease() for the loops here. */
+static inline bool is_grease(uint16_t v)
+{
+    return (v & 0x0f0fu) == 0x0a0au && (v >> 8) == (v & 0xffu);
+}
+
 static uint16_t rd16(const uint8_t *p)
 {
     return (uint16_t)((unsigned)p[0] << 8 | p[1]);
@@ -60,7 +66,7 @@ static uint16_t rd16(const uint8_t *p)
 /* Records v as the highest version seen, ignoring GREASE. */
 static void note_version(struct tw_tls_hello *h, uint16_t v)
 {
-    if (!tw_tls_is_grease(v) && v > h->max_version)
+    if (!is_grease(v) && v > h->max_version)
         h->max_version = v;
 }
 
@@ -309,7 +315,11 @@ static void hello_reset(struct tw_tls_hello *h)
 
 /* ==== Static helpers: fingerprints ==== */
 
-/* A bounded string writer: appends until full, then only remembers the overflow. */
+/*
+ * A bounded string writer: appends until full, then only remembers the
+ * overflow. What fits of a piece that does not is still written, so the
+ * buffer ends exactly as if the bytes had been put one by one.
+ */
 struct sw {
     char *buf;
     size_t size;
@@ -317,7 +327,19 @@ struct sw {
     bool over;
 };
 
-static void sw_putc(struct sw *w, char c)
+static inline void sw_put(struct sw *w, const char *s, size_t n)
+{
+    size_t room = w->size - 1 - w->len; /* size >= 1 and len <= size - 1 always */
+
+    if (TW_UNLIKELY(n > room)) {
+        w->over = true;
+        n = room;
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+static inline void sw_putc(struct sw *w, char c)
 {
     if (w->len + 1 < w->size)
         w->buf[w->len++] = c;
@@ -325,38 +347,65 @@ static void sw_putc(struct sw *w, char c)
         w->over = true;
 }
 
-static void sw_dec(struct sw *w, unsigned v)
+/*
+ * An optional separator, then v in decimal. Written in place when the
+ * buffer has room for the longest form (the usual case), else through a
+ * scratch copy so that a cut piece ends the buffer as sw_put does.
+ */
+static inline void sw_sep_dec(struct sw *w, char sep, unsigned v)
 {
     char tmp[12];
-    size_t n = 0;
+    char *d = tmp;
+    size_t n = 0, digits = 1;
 
-    do {
-        tmp[n++] = (char)('0' + v % 10);
+    if (TW_LIKELY(w->size - 1 - w->len >= sizeof(tmp)))
+        d = w->buf + w->len;
+    if (sep != '\0')
+        d[n++] = sep;
+    for (unsigned x = v; x >= 10; x /= 10)
+        digits++;
+    for (size_t i = digits; i > 0; i--) {
+        d[n + i - 1] = (char)('0' + v % 10);
         v /= 10;
-    } while (v != 0);
-    while (n > 0)
-        sw_putc(w, tmp[--n]);
+    }
+    n += digits;
+    if (d == tmp)
+        sw_put(w, tmp, n);
+    else
+        w->len += n;
 }
 
-static void sw_hex4(struct sw *w, uint16_t v)
+/* An optional separator, then v as four lowercase hex digits (in place when there is room). */
+static inline void sw_sep_hex4(struct sw *w, char sep, uint16_t v)
 {
     static const char hex[] = "0123456789abcdef";
+    char tmp[5];
+    char *d = tmp;
+    size_t n = 0;
 
-    for (int shift = 12; shift >= 0; shift -= 4)
-        sw_putc(w, hex[(v >> shift) & 0xf]);
+    if (TW_LIKELY(w->size - 1 - w->len >= sizeof(tmp)))
+        d = w->buf + w->len;
+    if (sep != '\0')
+        d[n++] = sep;
+    d[n++] = hex[v >> 12];
+    d[n++] = hex[(v >> 8) & 0xf];
+    d[n++] = hex[(v >> 4) & 0xf];
+    d[n++] = hex[v & 0xf];
+    if (d == tmp)
+        sw_put(w, tmp, n);
+    else
+        w->len += n;
 }
 
 static void ja3_list16(struct sw *w, const uint16_t *v, size_t n)
 {
-    bool first = true;
+    char sep = '\0';
 
     for (size_t i = 0; i < n; i++) {
-        if (tw_tls_is_grease(v[i]))
+        if (is_grease(v[i]))
             continue;
-        if (!first)
-            sw_putc(w, '-');
-        sw_dec(w, v[i]);
-        first = false;
+        sw_sep_dec(w, sep, v[i]);
+        sep = '-';
     }
 }
 
@@ -368,39 +417,51 @@ static int cmp_u16(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Copies the non-GREASE values of v (dropping SNI and ALPN when asked) and sorts them. */
+/*
+ * Copies the non-GREASE values of v (dropping SNI and ALPN when asked) and
+ * sorts them: by insertion for the usual few dozen, qsort beyond (equal values
+ * are indistinguishable, so the result is the same either way).
+ */
 static size_t sorted_copy(const uint16_t *v, size_t n, bool drop_sni_alpn, uint16_t *out)
 {
     size_t m = 0;
 
     for (size_t i = 0; i < n; i++) {
-        if (tw_tls_is_grease(v[i]))
+        uint16_t x = v[i];
+        size_t k;
+
+        if (is_grease(x))
             continue;
-        if (drop_sni_alpn && (v[i] == EXT_SERVER_NAME || v[i] == EXT_ALPN))
+        if (drop_sni_alpn && (x == EXT_SERVER_NAME || x == EXT_ALPN))
             continue;
-        out[m++] = v[i];
+        if (n > 64) {
+            out[m++] = x;
+            continue;
+        }
+        for (k = m; k > 0 && out[k - 1] > x; k--)
+            out[k] = out[k - 1];
+        out[k] = x;
+        m++;
     }
-    qsort(out, m, sizeof(out[0]), cmp_u16);
+    if (n > 64)
+        qsort(out, m, sizeof(out[0]), cmp_u16);
     return m;
 }
 
 static void sw_hex_list(struct sw *w, const uint16_t *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0)
-            sw_putc(w, ',');
-        sw_hex4(w, v[i]);
-    }
+    for (size_t i = 0; i < n; i++)
+        sw_sep_hex4(w, i > 0 ? ',' : '\0', v[i]);
 }
 
 /* Writes the first 12 hex digits of SHA-256(s[0..n)) to out. */
 static void sha12(const char *s, size_t n, char *out)
 {
     uint8_t d[TW_SHA256_LEN];
-    char hex[2 * TW_SHA256_LEN + 1];
+    char hex[13];
 
     tw_sha256(s, n, d);
-    tw_hex_encode(d, TW_SHA256_LEN, hex);
+    tw_hex_encode(d, 6, hex);
     memcpy(out, hex, 12);
 }
 
@@ -414,7 +475,7 @@ static size_t count_non_grease(const uint16_t *v, size_t n)
     size_t m = 0;
 
     for (size_t i = 0; i < n; i++)
-        m += !tw_tls_is_grease(v[i]);
+        m += !is_grease(v[i]);
     return m;
 }
 
@@ -422,7 +483,7 @@ static size_t count_non_grease(const uint16_t *v, size_t n)
 
 bool tw_tls_is_grease(uint16_t v)
 {
-    return (v & 0x0f0fu) == 0x0a0au && (v >> 8) == (v & 0xffu);
+    return is_grease(v);
 }
 
 int tw_tls_parse_handshake(const uint8_t *p, size_t len, struct tw_tls_hello *h, struct tw_err *err)
@@ -510,7 +571,7 @@ int tw_tls_ja3(const struct tw_tls_hello *h, char *out, size_t out_size)
 
     if (out_size == 0)
         return TW_ETRUNC;
-    sw_dec(&w, h->legacy_version);
+    sw_sep_dec(&w, '\0', h->legacy_version);
     sw_putc(&w, ',');
     ja3_list16(&w, h->ciphers, h->n_ciphers);
     sw_putc(&w, ',');
@@ -518,11 +579,8 @@ int tw_tls_ja3(const struct tw_tls_hello *h, char *out, size_t out_size)
     sw_putc(&w, ',');
     ja3_list16(&w, h->groups, h->n_groups);
     sw_putc(&w, ',');
-    for (size_t i = 0; i < h->n_pointfmts; i++) {
-        if (i > 0)
-            sw_putc(&w, '-');
-        sw_dec(&w, h->pointfmts[i]);
-    }
+    for (size_t i = 0; i < h->n_pointfmts; i++)
+        sw_sep_dec(&w, i > 0 ? '-' : '\0', h->pointfmts[i]);
     if (w.over) {
         out[0] = '\0';
         return TW_ETRUNC;
@@ -576,7 +634,7 @@ void tw_tls_ja4(const struct tw_tls_hello *h, char transport, char out[TW_TLS_JA
     ne = TW_MIN(count_non_grease(h->exts, h->n_exts), (size_t)99);
     if (h->n_alpn > 0) {
         uint8_t f = h->alpn0_first, l = h->alpn0_last;
-        bool grease = h->alpn[0].wire_len == 2 && tw_tls_is_grease((uint16_t)(f << 8 | l));
+        bool grease = h->alpn[0].wire_len == 2 && is_grease((uint16_t)(f << 8 | l));
 
         if (grease) {
             /* stays "00" */
@@ -612,11 +670,9 @@ void tw_tls_ja4(const struct tw_tls_hello *h, char transport, char out[TW_TLS_JA
     sw_putc(&w, '_');
     m = 0;
     for (size_t i = 0; i < h->n_sigalgs; i++) {
-        if (tw_tls_is_grease(h->sigalgs[i]))
+        if (is_grease(h->sigalgs[i]))
             continue;
-        if (m++ > 0)
-            sw_putc(&w, ',');
-        sw_hex4(&w, h->sigalgs[i]);
+        sw_sep_hex4(&w, m++ > 0 ? ',' : '\0', h->sigalgs[i]);
     }
     sha12(raw, w.len, out + o);
     o += 12;

@@ -130,6 +130,20 @@ after=$(tally_of)
 want=$(echo "$before" | jq -c '[.[0] + 2, .[1] + 5]')
 [ "$code" = 200 ] && [ "$after" = "$want" ] &&
     ok "GET /tally/: two more organisations and five more sightings of the indicator ($before -> $after)" || { bad "tally API ($code): $before -> $after"; body; }
+# ---- hunting with the pulled index and reporting straight to the hub
+"$bin" hunt -q -i "$work/pulled.twi" -o "$work/eve.json" --org opa \
+    --sightings-to "http://127.0.0.1:$port/api/collections/$scoll/" --key-file "$work/a.key" \
+    "$src/samples/pcap/salt-typhoon-demo.pcap" 2>"$work/hunt.err"
+st=$?
+api "$k_ag" GET /tally/
+after_hunt=$(tally_of)
+if [ "$st" = 0 ] && [ "$(echo "$after_hunt" | jq '.[1]')" -gt "$(echo "$after" | jq '.[1]')" ]; then
+    ok "hunt --sightings-to: the hunt's sightings reach the hub and the tally grows ($after -> $after_hunt)"
+else
+    bad "hunt --sightings-to (exit $st)"; cat "$work/hunt.err"
+fi
+after=$after_hunt
+
 # ---- the dashboard: a browser's Basic auth, what the key may see, escaped
 api "$admin" POST /admin/orgs/ '{"name":"<script>alert(1)</script>"}'
 code=$(curl -s -o "$work/dash.html" -D "$work/dash.h" -w '%{http_code}' -u "browser:$k_a" "http://127.0.0.1:$port/dashboard/")

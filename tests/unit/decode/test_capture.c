@@ -236,15 +236,22 @@ static uint64_t crosscheck_opts(const char *path, const struct tw_capture_opts *
     return n;
 }
 
-/* Three ways: default read()s, mapped, and 7-byte reads. All must agree with libpcap. */
+/*
+ * Five ways: default read()s, mapped, 7-byte reads, and read ahead on a
+ * helper thread in 7-byte and 4 KiB chunks. All must agree with libpcap.
+ */
 static uint64_t crosscheck(const char *path)
 {
     struct tw_capture_opts stream = { 0, TW_CAPTURE_IO_READ, 7 };
     struct tw_capture_opts mapped = { 0, TW_CAPTURE_IO_MMAP, 0 };
+    struct tw_capture_opts ahead7 = { 0, TW_CAPTURE_IO_THREAD, 7 };
+    struct tw_capture_opts ahead = { 0, TW_CAPTURE_IO_THREAD, 4096 };
     uint64_t n = crosscheck_opts(path, NULL);
 
     assert_int_equal(crosscheck_opts(path, &stream), n);
     assert_int_equal(crosscheck_opts(path, &mapped), n);
+    assert_int_equal(crosscheck_opts(path, &ahead7), n);
+    assert_int_equal(crosscheck_opts(path, &ahead), n);
     return n;
 }
 
@@ -715,6 +722,112 @@ static void capture_stdin_pipe(void **state)
     tw_buf_cleanup(&b);
 }
 
+/*
+ * Reads path with the helper thread (chunk bytes per read()) and with plain
+ * read()s, and asserts the same packets, the same end (status, error offset)
+ * and the same byte count.
+ */
+static void same_as_plain_reads(const char *path, size_t chunk)
+{
+    struct tw_capture_opts plain = { 0, TW_CAPTURE_IO_READ, 0 };
+    struct tw_capture_opts ahead = { 0, TW_CAPTURE_IO_THREAD, chunk };
+    struct tw_capture *a = NULL, *b = NULL;
+    struct tw_packet pa, pb;
+    struct tw_err ea, eb;
+    int ra, rb;
+
+    assert_int_equal(tw_capture_open_opts(&a, &path, 1, &plain, &ea), TW_OK);
+    assert_int_equal(tw_capture_open_opts(&b, &path, 1, &ahead, &eb), TW_OK);
+    do {
+        ra = tw_capture_next(a, &pa, &ea);
+        rb = tw_capture_next(b, &pb, &eb);
+        assert_int_equal(rb, ra);
+        if (ra == 1) {
+            assert_int_equal(pb.num, pa.num);
+            assert_int_equal(pb.caplen, pa.caplen);
+            assert_int_equal(pb.wirelen, pa.wirelen);
+            assert_int_equal(pb.ts_ns, pa.ts_ns);
+            assert_memory_equal(pb.data, pa.data, pa.caplen);
+        } else if (ra < 0) {
+            assert_int_equal(eb.offset, ea.offset);
+            assert_string_equal(eb.msg, ea.msg);
+        }
+    } while (ra != 0);
+    assert_int_equal(tw_capture_bytes_read(b), tw_capture_bytes_read(a));
+    tw_capture_close(a);
+    tw_capture_close(b);
+}
+
+/* A pcapng block of an unknown type with n body bytes (skipped by length). */
+static void ng_custom(struct tw_buf *b, uint32_t n)
+{
+    put32(b, 0x00000BADu, 0);
+    put32(b, 12 + n, 0);
+    put_payload(b, 7, n);
+    put32(b, 12 + n, 0);
+}
+
+/*
+ * The helper thread hands the window buffer after buffer; records straddle
+ * every chunk boundary (7-byte chunks), the largest record fits the headroom,
+ * and blocks too long for it (a skipped block, an interface block with a long
+ * option) move the reader back to plain read()s without losing a byte.
+ */
+static void capture_read_ahead_matches_plain_reads(void **state)
+{
+    static const size_t chunks[] = { 509, 4096, TW_CAPTURE_READ_CHUNK };
+    struct tw_buf b;
+    char p1[1024], p2[1024], p3[1024];
+
+    (void)state;
+    tw_buf_init(&b, 64 << 20);
+    /* Classic pcap: many records of every size up to the cap, then a cut record. */
+    pcap_hdr(&b, 0, 1, 1);
+    for (uint32_t i = 0; i < 3000; i++) {
+        uint32_t n = i == 1500 ? TW_CAPTURE_SNAPLEN_MAX : (i * 97) % 2000;
+        pcap_rec(&b, 0, 1000 + i, i, n, n + 4, i);
+    }
+    b.len -= 5;
+    snprintf(p1, sizeof(p1), "%s", save("ahead.pcap", &b));
+    /* pcapng: packets, a 600 KiB block to skip, packets. */
+    tw_buf_reset(&b);
+    ng_shb(&b, 0);
+    ng_idb(&b, 0, 1, 0, 9, 0);
+    for (uint32_t i = 0; i < 500; i++)
+        ng_epb(&b, 0, 0, 1000 + i, (i * 31) % 1500, 1500, i);
+    ng_custom(&b, 600 << 10);
+    for (uint32_t i = 0; i < 500; i++)
+        ng_epb(&b, 0, 0, 5000 + i, (i * 53) % 1500, 1500, i);
+    snprintf(p2, sizeof(p2), "%s", save("ahead_skip.pcapng", &b));
+    /* pcapng: packets, an interface block of 448 KiB (seven long if_description options). */
+    tw_buf_reset(&b);
+    ng_shb(&b, 0);
+    ng_idb(&b, 0, 1, 0, -1, 0);
+    for (uint32_t i = 0; i < 500; i++)
+        ng_epb(&b, 0, 0, 1000 + i, (i * 31) % 1500, 1500, i);
+    put32(&b, 1, 0);
+    put32(&b, 24 + 7 * 65536, 0);
+    put16(&b, 1, 0);
+    put16(&b, 0, 0);
+    put32(&b, 0, 0);
+    for (uint32_t i = 0; i < 7; i++) {
+        put16(&b, 3, 0); /* if_description */
+        put16(&b, 0xFFFC, 0);
+        put_payload(&b, i, 0xFFFC);
+    }
+    put32(&b, 0, 0); /* opt_endofopt */
+    put32(&b, 24 + 7 * 65536, 0);
+    for (uint32_t i = 0; i < 500; i++)
+        ng_epb(&b, 0, 1, 9000 + i, (i * 53) % 1500, 1500, i);
+    snprintf(p3, sizeof(p3), "%s", save("ahead_idb.pcapng", &b));
+    tw_buf_cleanup(&b);
+    for (size_t k = 0; k < TW_ARRAY_LEN(chunks); k++) {
+        same_as_plain_reads(p1, chunks[k]);
+        same_as_plain_reads(p2, chunks[k]);
+        same_as_plain_reads(p3, chunks[k]);
+    }
+}
+
 /* Every allocation failing in turn: ENOMEM or success, never a crash or leak. */
 static void capture_survives_allocation_failures(void **state)
 {
@@ -722,6 +835,7 @@ static void capture_survives_allocation_failures(void **state)
     char path[1024];
     const char *pp = path;
     struct tw_capture_opts stream = { 0, TW_CAPTURE_IO_READ, 64 };
+    struct tw_capture_opts ahead = { 0, TW_CAPTURE_IO_THREAD, 64 };
 
     (void)state;
     tw_buf_init(&b, 1 << 20);
@@ -731,13 +845,13 @@ static void capture_survives_allocation_failures(void **state)
     ng_epb(&b, 0, 7, 1, 100, 100, 1);
     snprintf(path, sizeof(path), "%s", save("oom.pcapng", &b));
     tw_buf_cleanup(&b);
-    for (long n = 0; n < 20; n++) {
+    for (long n = 0; n < 40; n++) {
         struct tw_capture *c = NULL;
         struct tw_packet p;
         int rc;
 
-        tw_alloc_fail_after(n);
-        rc = tw_capture_open_opts(&c, &pp, 1, &stream, NULL);
+        tw_alloc_fail_after(n / 2);
+        rc = tw_capture_open_opts(&c, &pp, 1, n % 2 ? &ahead : &stream, NULL);
         if (rc == TW_OK) {
             while ((rc = tw_capture_next(c, &p, NULL)) != 0)
                 assert_true(rc == 1 || rc == TW_ENOMEM);
@@ -763,6 +877,7 @@ int main(void)
         cmocka_unit_test(capture_directory_in_time_order),
         cmocka_unit_test(capture_stdin_pipe),
         cmocka_unit_test(capture_survives_allocation_failures),
+        cmocka_unit_test(capture_read_ahead_matches_plain_reads),
     };
 
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

@@ -524,6 +524,151 @@ static void flow_ids_are_unique_and_json_safe(void **state)
     tw_flow_table_free(t);
 }
 
+/* Records the flow_id and reason of every ended flow, any number of them. */
+struct order {
+    size_t n, cap;
+    uint64_t *ids;
+    int *reasons;
+};
+
+static void on_end_order(struct tw_flow *f, enum tw_flow_end reason, void *arg)
+{
+    struct order *o = arg;
+
+    assert_true(o->n < o->cap);
+    o->ids[o->n] = f->flow_id;
+    o->reasons[o->n] = (int)reason;
+    o->n++;
+}
+
+/* 3000 flow slots, expiry only on demand, and the order of ends recorded into o. */
+static struct tw_flow_table *order_table(struct order *o)
+{
+    struct tw_flow_config cfg;
+    struct tw_flow_table *t;
+
+    tw_flow_config_init(&cfg);
+    cfg.max_flows = 3000;
+    cfg.expire_budget = 0;
+    cfg.on_end = on_end_order;
+    cfg.on_end_arg = o;
+    assert_int_equal(tw_flow_table_new(&cfg, &t), TW_OK);
+    return t;
+}
+
+/* A GRE packet (no transport layer: a flow of the "other" timeout class). */
+static void gre(struct tw_packet *p, uint32_t src, uint32_t dst, int64_t ts)
+{
+    pkt_v4(p, src, dst, TW_L_NONE, 0, 0, 0, ts);
+    p->layers[0].u.ip.proto = 47;
+    p->n_layers = 1;
+    p->l4 = -1;
+}
+
+/*
+ * A mixed history, the same every time: new TCP, UDP and ICMP flows
+ * (more than the table holds, so some are evicted), packets on earlier flows
+ * (which stamp them without moving them in their lists), TCP handshakes,
+ * payload, FINs and RSTs (which move flows between classes), and expiry on
+ * demand every 200 steps (which times some out and requeues others).
+ * Returns the clock at the end.
+ */
+static int64_t mixed_history(struct tw_flow_table *t)
+{
+    uint32_t rnd = 12345, n_flows = 0;
+    int64_t now = 0;
+    struct tw_packet p;
+
+    for (int step = 0; step < 20000; step++) {
+        uint32_t r, which, kind;
+        uint16_t port;
+
+        rnd = rnd * 1103515245u + 12345u;
+        r = rnd >> 8;
+        now += (int64_t)(r % 50) * (SEC / 100);
+        which = n_flows > 0 && r % 3 != 0 ? (r >> 4) % n_flows : n_flows++;
+        kind = which % 4;
+        port = (uint16_t)(1024 + which % 60000);
+        if (kind == 0 || kind == 1) {
+            static const uint8_t flags[] = { F_SYN, F_SYN | F_ACK, F_ACK, F_ACK | F_FIN, F_RST };
+            tcp(&p, IP_A + which / 60000, IP_B, port, 443, flags[(r >> 12) % 5], now);
+            p.payload_len = (r >> 16) % 2 ? 100 : 0;
+        } else if (kind == 2) {
+            udp(&p, IP_A + which / 60000, IP_B, port, 53, now);
+        } else {
+            pkt_v4(&p, IP_A + which / 60000, IP_B, TW_L_ICMP, 0, 0, 0, now);
+            p.layers[1].u.icmp.type = 3;
+            p.layers[1].u.icmp.code = (uint8_t)(which % 16);
+        }
+        look(t, &p);
+        if (step % 200 == 199)
+            (void)tw_flow_table_expire(t, now, 16);
+    }
+    return now;
+}
+
+/*
+ * A flush of many flows (which runs on dense copies of the lists rather than
+ * the slots) ends them in exactly the order the table evicts them: the same
+ * history in two tables, one flushed, the other made to evict every flow by
+ * as many new flows just after it.
+ */
+static void flow_large_flush_in_eviction_order(void **state)
+{
+    struct order a = { 0, 40000, NULL, NULL }, b = { 0, 40000, NULL, NULL };
+    struct tw_flow_table *ta, *tb;
+    struct tw_packet p;
+    size_t before_a, before_b, active;
+    int64_t now;
+
+    (void)state;
+    a.ids = calloc(a.cap, sizeof(*a.ids));
+    a.reasons = calloc(a.cap, sizeof(*a.reasons));
+    b.ids = calloc(b.cap, sizeof(*b.ids));
+    b.reasons = calloc(b.cap, sizeof(*b.reasons));
+    assert_true(a.ids != NULL && a.reasons != NULL && b.ids != NULL && b.reasons != NULL);
+    ta = order_table(&a);
+    tb = order_table(&b);
+    now = mixed_history(ta);
+    assert_int_equal(mixed_history(tb), now);
+    active = tw_flow_table_count(ta);
+    assert_true(active >= 1024 && active < 3000);
+    assert_int_equal(tw_flow_table_count(tb), active);
+    before_a = a.n;
+    before_b = b.n;
+    assert_int_equal(before_a, before_b);
+    assert_memory_equal(a.ids, b.ids, before_a * sizeof(*a.ids));
+
+    assert_int_equal(tw_flow_table_flush(ta), active);
+    assert_int_equal(tw_flow_table_count(ta), 0);
+    /*
+     * Free slots first (expiry left some), then one eviction per new flow.
+     * The new flows are GRE, a class of their own, so that old flows requeued
+     * during eviction never queue behind them.
+     */
+    for (size_t i = 0; i < 3000; i++) {
+        gre(&p, 0xac100000u + (uint32_t)i, IP_B, now + 1 + (int64_t)i);
+        assert_true(look(tb, &p).created);
+    }
+    assert_int_equal(b.n, before_b + active);
+    assert_memory_equal(a.ids + before_a, b.ids + before_b, active * sizeof(*a.ids));
+    assert_int_equal(a.reasons[before_a], TW_FLOW_END_FLUSH);
+    assert_int_equal(b.reasons[before_b], TW_FLOW_END_EVICT);
+    /* The flushed table works as new: flows start, are found again, and flush. */
+    udp(&p, IP_A, IP_B, 1, 2, now + SEC);
+    assert_true(look(ta, &p).created);
+    udp(&p, IP_B, IP_A, 2, 1, now + 2 * SEC);
+    assert_false(look(ta, &p).created);
+    assert_int_equal(tw_flow_table_count(ta), 1);
+    assert_int_equal(tw_flow_table_flush(ta), 1);
+    tw_flow_table_free(ta);
+    tw_flow_table_free(tb);
+    free(a.ids);
+    free(a.reasons);
+    free(b.ids);
+    free(b.reasons);
+}
+
 static void flow_rejects_bad_settings_and_packets(void **state)
 {
     struct tw_flow_config cfg;
@@ -591,6 +736,7 @@ int main(void)
         cmocka_unit_test(flow_extra_area_is_aligned_and_zeroed),
         cmocka_unit_test(flow_ids_are_unique_and_json_safe),
         cmocka_unit_test(flow_rejects_bad_settings_and_packets),
+        cmocka_unit_test(flow_large_flush_in_eviction_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -267,6 +267,49 @@ static void stream_budget_and_nomem(void **state)
     tw_stream_cleanup(&s2);
 }
 
+/*
+ * Released buffers wait in the budget for the next stream (up to max_spare,
+ * of one size), count in used_bytes only while in use, and the budget's
+ * cleanup frees them.
+ */
+static void stream_budget_keeps_spare_buffers(void **state)
+{
+    struct tw_stream_budget budget = { .max_bytes = 1024, .max_spare = 1 };
+    struct tw_stream s, s2, s3;
+    const uint8_t *first;
+    uint32_t len;
+
+    (void)state;
+    assert_int_equal(tw_stream_init(&s, 64, &budget), TW_OK);
+    assert_int_equal(seg(&s, TS, 0, 1, "abc"), 3);
+    assert_int_equal(seg(&s, TC, 0, 1, "xyz"), 3);
+    first = tw_stream_data(&s, TS, &len);
+    assert_int_equal(budget.used_bytes, 128);
+    tw_stream_cleanup(&s);
+    assert_int_equal(budget.used_bytes, 0);
+    assert_int_equal(budget.n_spare, 1); /* the second went back to the allocator */
+    /* The next stream of that size gets the spare buffer, with its own bytes. */
+    assert_int_equal(tw_stream_init(&s2, 64, &budget), TW_OK);
+    assert_int_equal(seg(&s2, TS, 0, 1, "de"), 2);
+    assert_ptr_equal(tw_stream_data(&s2, TS, &len), first);
+    assert_int_equal(len, 2);
+    expect_data(&s2, TS, "de");
+    assert_int_equal(budget.n_spare, 0);
+    assert_int_equal(budget.used_bytes, 64);
+    /* A stream of another size neither takes nor leaves a spare one. */
+    assert_int_equal(tw_stream_init(&s3, 32, &budget), TW_OK);
+    assert_int_equal(seg(&s3, TS, 0, 1, "q"), 1);
+    tw_stream_cleanup(&s2);
+    assert_int_equal(budget.n_spare, 1);
+    tw_stream_cleanup(&s3);
+    assert_int_equal(budget.n_spare, 1);
+    assert_int_equal(budget.used_bytes, 0);
+    tw_stream_budget_cleanup(&budget);
+    assert_int_equal(budget.n_spare, 0);
+    assert_null(budget.spare);
+    tw_stream_budget_cleanup(NULL);
+}
+
 static void stream_from_packet(void **state)
 {
     static const uint8_t payload[] = "\x16\x03\x01";
@@ -310,6 +353,7 @@ int main(void)
         cmocka_unit_test(stream_fin_and_rst),
         cmocka_unit_test(stream_too_many_holes_drops_segment),
         cmocka_unit_test(stream_budget_and_nomem),
+        cmocka_unit_test(stream_budget_keeps_spare_buffers),
         cmocka_unit_test(stream_from_packet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

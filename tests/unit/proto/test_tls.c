@@ -293,6 +293,51 @@ static void tls_ja4_alpn_and_caps(void **state)
     assert_memory_equal(j4, "t00i999900", 10);
 }
 
+/*
+ * JA4 sorts the lists: 60 ciphers in one order, and the same ciphers
+ * shuffled among 40 GREASE values (a list long enough to be sorted another
+ * way), give one JA4. A JA3 string that does not fit its buffer is refused
+ * whatever the size, and fits exactly with one byte for the NUL.
+ */
+static void tls_fingerprints_of_long_lists(void **state)
+{
+    char a4[TW_TLS_JA4_STRLEN], b4[TW_TLS_JA4_STRLEN], j3[TW_TLS_JA3_STRMAX],
+            cut[TW_TLS_JA3_STRMAX];
+    int n;
+
+    (void)state;
+    memset(&hello, 0, sizeof(hello));
+    hello.max_version = 0x0303;
+    hello.legacy_version = 0x0303;
+    for (uint16_t i = 0; i < 60; i++)
+        hello.ciphers[hello.n_ciphers++] = (uint16_t)(0xc0ff - i * 3);
+    for (uint16_t i = 0; i < 20; i++)
+        hello.exts[hello.n_exts++] = (uint16_t)((i * 7919u) % 1000u);
+    hello.pointfmts[hello.n_pointfmts++] = 0;
+    hello.groups[hello.n_groups++] = 29;
+    tw_tls_ja4(&hello, TW_JA4_TCP, a4);
+    n = tw_tls_ja3(&hello, j3, sizeof(j3));
+    assert_true(n > 100);
+    assert_int_equal((size_t)n, strlen(j3));
+    assert_memory_equal(j3, "771,49407-49404-", 16);
+    for (size_t size = 1; size <= (size_t)n; size++) {
+        assert_int_equal(tw_tls_ja3(&hello, cut, size), TW_ETRUNC);
+        assert_string_equal(cut, "");
+    }
+    assert_int_equal(tw_tls_ja3(&hello, cut, (size_t)n + 1), n);
+    assert_string_equal(cut, j3);
+
+    hello.n_ciphers = 0;
+    for (uint16_t i = 0; i < 60; i++) {
+        hello.ciphers[hello.n_ciphers++] = (uint16_t)(0xc0ff - ((i * 37u) % 60u) * 3);
+        if (i % 3 != 0)
+            hello.ciphers[hello.n_ciphers++] = (uint16_t)(0x0a0a + 0x1010 * (i % 16));
+    }
+    assert_int_equal(hello.n_ciphers, 100);
+    tw_tls_ja4(&hello, TW_JA4_TCP, b4);
+    assert_string_equal(b4, a4);
+}
+
 /* Reads the client-to-server bytes of a capture in ../shared/data/pcap. */
 static uint8_t *client_stream(const char *rel, size_t *n)
 {
@@ -440,6 +485,7 @@ int main(void)
         cmocka_unit_test(tls_survives_byte_flips),
         cmocka_unit_test(tls_ja4_matches_suricata_vectors),
         cmocka_unit_test(tls_ja4_alpn_and_caps),
+        cmocka_unit_test(tls_fingerprints_of_long_lists),
         cmocka_unit_test(tls_real_capture_ja4),
         cmocka_unit_test(tls_real_capture_fragmented),
         cmocka_unit_test(tls_server_certificates_walked),
