@@ -524,8 +524,9 @@ out:
     return rc;
 }
 
-/* qsort has no context argument in C11; the build is single-threaded. */
-static const struct tw_index *sort_ctx;
+/* qsort has no context argument in C11; per thread, as indexes may be built
+ * on several threads at once. */
+static _Thread_local const struct tw_index *sort_ctx;
 
 static int cmp_pending(const void *a, const void *b)
 {

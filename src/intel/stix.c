@@ -432,8 +432,10 @@ static void fill_identity(struct tw_stix_object *o)
     }
 }
 
-/* Sort context for pass_versions: qsort has none in C11; the pass is single-threaded. */
-static const struct tw_stix_bundle *versions_ctx;
+/* Sort context for pass_versions: qsort has none in C11. Bundles are read on
+ * several threads at once (the hub validates concurrent POSTs), so it is
+ * per thread. */
+static _Thread_local const struct tw_stix_bundle *versions_ctx;
 
 static const char *modified_text(const struct tw_stix_object *o)
 {

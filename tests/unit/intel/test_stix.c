@@ -8,6 +8,8 @@
  */
 #include <string.h>
 
+#include <pthread.h>
+
 #include "tidewatch/alloc.h"
 #include "tidewatch/stix.h"
 #include "tw_test.h"
@@ -1069,6 +1071,64 @@ static void stix_large_bundle_checks_in_order(void **state)
     tw_stix_bundle_free(b);
 }
 
+/* Bundles read on two threads at once (the hub validates concurrent POSTs):
+ * the version pass sorts with a per-thread context. */
+struct reader_arg {
+    const char *text;
+    size_t len;
+    int failures;
+};
+
+static void *read_many(void *p)
+{
+    struct reader_arg *a = p;
+
+    for (int i = 0; i < 200; i++) {
+        struct tw_stix_bundle *b = NULL;
+        struct tw_err err;
+        if (tw_stix_read_mem(a->text, a->len, "t", TW_STIX_NO_PATTERNS, &b, &err) != TW_OK ||
+                tw_stix_bundle_n_valid(b) != tw_stix_bundle_count(b))
+            a->failures++;
+        tw_stix_bundle_free(b);
+    }
+    return NULL;
+}
+
+static void stix_reads_on_two_threads(void **state)
+{
+    struct tw_buf t;
+    struct reader_arg a[2];
+    pthread_t th[2];
+
+    (void)state;
+    tw_buf_init(&t, 1 << 20);
+    assert_int_equal(
+            tw_buf_puts(&t, "{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-"
+                            "000000000000\",\"objects\":["),
+            TW_OK);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(tw_buf_printf(&t,
+                                 "%s{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":"
+                                 "\"indicator--00000000-0000-4000-8000-%012d\",\"created\":"
+                                 "\"2025-01-01T00:00:00.000Z\",\"modified\":\"2025-01-%02dT00:00:"
+                                 "00.000Z\",\"pattern\":\"[ipv4-addr:value = '192.0.2.1']\","
+                                 "\"pattern_type\":\"stix\",\"valid_from\":"
+                                 "\"2025-01-01T00:00:00Z\"}",
+                                 i ? "," : "", i % 7, 1 + i % 20),
+                TW_OK);
+    assert_int_equal(tw_buf_puts(&t, "]}"), TW_OK);
+    for (int i = 0; i < 2; i++) {
+        a[i].text = t.ptr;
+        a[i].len = t.len;
+        a[i].failures = 0;
+        assert_int_equal(pthread_create(&th[i], NULL, read_many, &a[i]), 0);
+    }
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    assert_int_equal(a[0].failures + a[1].failures, 0);
+    tw_buf_cleanup(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1110,6 +1170,7 @@ int main(void)
         cmocka_unit_test(stix_id_helpers),
         cmocka_unit_test(stix_out_of_memory_is_reported),
         cmocka_unit_test(stix_large_bundle_checks_in_order),
+        cmocka_unit_test(stix_reads_on_two_threads),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
