@@ -7,10 +7,18 @@
  * of tw_hub_handle, the protocol half, which never sees a socket.
  *
  * Threads. libmicrohttpd runs a pool of worker threads, each with its own
- * epoll set; a connection stays on one worker for its life. Each worker owns
- * one store handle, opened at its first request and kept in a pthread key
- * whose destructor closes it when libmicrohttpd joins the worker at stop.
- * The thread that called tw_hub_serve only polls *stop.
+ * epoll set; a connection stays on one worker for its life. The workers move
+ * bytes; complete requests are handed to a pool of handler threads
+ * (SERVER_HANDLERS_EACH per worker, at most SERVER_MAX_HANDLERS) while their
+ * connection is suspended, so a worker goes on serving its other connections
+ * while a request waits for the store. Most of that wait is the access-log commit, which the store
+ * shares between the requests waiting at the same time (group commit): the
+ * more requests wait together, the fewer disk syncs per request. Each thread
+ * that calls the store owns one store handle, opened at its first request and
+ * kept in a pthread key whose destructor closes it when the thread ends.
+ * The thread that called tw_hub_serve only polls *stop; at stop it lets the
+ * handlers finish every request they hold (so no connection is left
+ * suspended), joins them, then stops libmicrohttpd.
  *
  * One request, as libmicrohttpd delivers it:
  *   1. the URI log callback sees the raw request target ("/path?query")
@@ -22,7 +30,12 @@
  *      reading the body;
  *   3. it is called once per body chunk: chunks go into a buffer capped at
  *      max_body; past the cap they are read and dropped;
- *   4. it is called once more at the end: tw_hub_handle answers;
+ *   4. it is called once more at the end: the connection is suspended and
+ *      the request queued for a handler thread, which runs tw_hub_handle
+ *      (the access-log record is committed before it returns) and resumes
+ *      the connection; libmicrohttpd then calls the access handler again,
+ *      and the answer is queued. When there are no handlers (none could be
+ *      started, or the server is stopping) the worker answers itself;
  *   5. the completion callback frees the struct request, whatever happened.
  */
 #include <assert.h>
@@ -58,6 +71,8 @@
 #define SERVER_MAX_THREADS     256u                /* cap on the worker pool */
 #define SERVER_MAX_RESPONSE    ((size_t)256 << 20) /* cap on one response body */
 #define SERVER_MAX_PEM         ((size_t)1 << 20)   /* cap on a certificate or key file */
+#define SERVER_HANDLERS_EACH   8u                  /* handler threads per worker thread */
+#define SERVER_MAX_HANDLERS    64u                 /* cap on the handler pool */
 
 /*
  * GnuTLS priorities: TLS 1.3 and 1.2 only, AEAD ciphers only (AES-GCM and
@@ -88,16 +103,35 @@ struct listen_addr {
     uint16_t port;               /* 0: the kernel picks one */
 };
 
+struct request;
+
 /* What every callback shares; lives on tw_hub_serve's stack. */
 struct server {
     struct tw_hub *hub;
     const char *store;        /* store location for tw_store_open */
     size_t max_body;          /* request bodies above this get 413 */
-    pthread_key_t store_key;  /* a worker's struct tw_store * */
+    pthread_key_t store_key;  /* a worker's or handler's struct tw_store * */
     atomic_bool running;      /* set once MHD_start_daemon returned */
     atomic_llong store_log_s; /* when the last "cannot open the store" line was printed */
     pthread_mutex_t msg_lock; /* guards start_msg */
     char start_msg[200];      /* libmicrohttpd's last message before running */
+    /* The handler pool; jobs_lock guards the fields up to n_handlers. */
+    pthread_mutex_t jobs_lock;
+    pthread_cond_t jobs_cond;  /* a job was queued, or the pool is stopping */
+    pthread_cond_t idle_cond;  /* in_flight fell to 0 */
+    struct request *jobs_head; /* queued requests, oldest first */
+    struct request **jobs_tail;
+    size_t in_flight; /* requests queued or being handled */
+    bool stopping;    /* no new jobs; handlers leave when the queue is empty */
+    pthread_t handlers[SERVER_MAX_HANDLERS];
+    unsigned n_handlers; /* started */
+};
+
+/* Where a request is between the access-handler calls. */
+enum request_state {
+    REQ_READING = 0, /* headers and body are arriving */
+    REQ_QUEUED,      /* suspended, with the handler pool */
+    REQ_ANSWERED,    /* a handler filled rs; to be sent on the next call */
 };
 
 /* One request's state between the access-handler calls (con_cls). */
@@ -108,6 +142,12 @@ struct request {
     bool too_large;                /* body past max_body: bytes are being dropped */
     bool no_memory;                /* buffering failed for want of memory */
     char remote[INET6_ADDRSTRLEN]; /* peer address, "" when unknown */
+    enum request_state state;
+    struct MHD_Connection *con; /* set while queued */
+    struct tw_http_req rq;      /* built by the worker (header values stay libmicrohttpd's) */
+    struct tw_http_resp rs;     /* the answer; initialised when the request is complete */
+    bool has_rs;                /* rs needs tw_http_resp_cleanup */
+    struct request *next_job;   /* the pool's queue */
 };
 
 /* ==== Configuration helpers ==== */
@@ -291,6 +331,10 @@ static void request_free(struct request *r)
 {
     if (r == NULL)
         return;
+    /* Never while queued: a suspended connection does not complete. */
+    assert(r->state != REQ_QUEUED);
+    if (r->has_rs)
+        tw_http_resp_cleanup(&r->rs);
     tw_buf_cleanup(&r->body);
     tw_free(r->raw_target);
     tw_free(r);
@@ -391,61 +435,216 @@ static enum MHD_Result send_response(struct MHD_Connection *con, const struct tw
 }
 
 /*
- * Answers without the protocol half: a TAXII error object for the failures
+ * An answer without the protocol half: a TAXII error object for the failures
  * that happen before tw_hub_handle can run (no store, no memory). title is
- * a constant without characters that JSON would escape.
+ * a constant without characters that JSON would escape. An rs whose body
+ * cannot even hold that stays a bodiless 500 of tw_http_resp_init.
  */
+static void fill_error(struct tw_http_resp *rs, int status, const char *title)
+{
+    tw_buf_reset(&rs->body);
+    rs->n_headers = 0;
+    if (tw_buf_printf(&rs->body, "{\"title\":\"%s\",\"http_status\":\"%d\"}", title, status) ==
+            TW_OK) {
+        rs->status = status;
+        rs->content_type = SERVER_TAXII_TYPE;
+    }
+}
+
 static enum MHD_Result send_error(struct MHD_Connection *con, int status, const char *title)
 {
     struct tw_http_resp rs;
-    enum MHD_Result ret = MHD_NO;
+    enum MHD_Result ret;
 
     tw_http_resp_init(&rs, 512);
-    rs.status = status;
-    rs.content_type = SERVER_TAXII_TYPE;
-    if (tw_buf_printf(&rs.body, "{\"title\":\"%s\",\"http_status\":\"%d\"}", title, status) ==
-            TW_OK)
-        ret = send_response(con, &rs);
+    fill_error(&rs, status, title);
+    ret = send_response(con, &rs);
     tw_http_resp_cleanup(&rs);
     return ret;
 }
 
-/* Hands the complete request to the protocol half and sends what it answers. */
+/*
+ * Fills r->rq from the request; the header values point into libmicrohttpd's
+ * memory for the connection, which stays put until the request completes.
+ * Called on the connection's worker: libmicrohttpd's lookups are not meant
+ * for other threads.
+ */
+static void build_req(
+        struct MHD_Connection *con, const char *url, const char *method, struct request *r)
+{
+    struct tw_http_req *rq = &r->rq;
+    const char *q = strchr(r->raw_target, '?');
+
+    memset(rq, 0, sizeof(*rq));
+    rq->method = method;
+    rq->path = url;
+    rq->query = q != NULL ? q + 1 : "";
+    rq->accept = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    rq->content_type =
+            MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    rq->authorization =
+            MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    rq->body = r->body.ptr != NULL ? r->body.ptr : "";
+    rq->body_len = r->body.len;
+    rq->remote = r->remote;
+    rq->body_too_large = r->too_large;
+}
+
+/*
+ * Runs the protocol half on r->rq with the calling thread's store and leaves
+ * the answer in r->rs. Touches no libmicrohttpd object, so any thread may
+ * run it. tw_hub_handle returns only after the request's access-log record is
+ * committed (or with a 503 when it could not be).
+ */
+static void handle(struct server *srv, struct request *r)
+{
+    struct tw_store *st;
+
+    tw_http_resp_init(&r->rs, SERVER_MAX_RESPONSE);
+    r->has_rs = true;
+    if (r->no_memory) {
+        fill_error(&r->rs, 503, "The server is out of memory");
+        return;
+    }
+    st = thread_store(srv);
+    if (st == NULL) {
+        fill_error(&r->rs, 503, "The store is unavailable");
+        return;
+    }
+    tw_hub_handle(srv->hub, st, &r->rq, &r->rs);
+}
+
+/* Queues r->rs on the connection and frees it. */
+static enum MHD_Result send_answer(struct MHD_Connection *con, struct request *r)
+{
+    enum MHD_Result ret = send_response(con, &r->rs);
+
+    tw_http_resp_cleanup(&r->rs);
+    r->has_rs = false;
+    return ret;
+}
+
+/* Answers on the calling worker: the handler pool is not there or is stopping. */
 static enum MHD_Result answer(struct server *srv, struct MHD_Connection *con, const char *url,
         const char *method, struct request *r)
 {
-    struct tw_http_req rq;
-    struct tw_http_resp rs;
-    struct tw_store *st;
-    const char *q;
-    enum MHD_Result ret;
+    build_req(con, url, method, r);
+    handle(srv, r);
+    return send_answer(con, r);
+}
 
-    if (r->no_memory)
-        return send_error(con, 503, "The server is out of memory");
-    st = thread_store(srv);
-    if (st == NULL)
-        return send_error(con, 503, "The store is unavailable");
+/* ==== The handler pool ==== */
 
-    memset(&rq, 0, sizeof(rq));
-    q = strchr(r->raw_target, '?');
-    rq.method = method;
-    rq.path = url;
-    rq.query = q != NULL ? q + 1 : "";
-    rq.accept = MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-    rq.content_type =
-            MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    rq.authorization =
-            MHD_lookup_connection_value(con, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    rq.body = r->body.ptr != NULL ? r->body.ptr : "";
-    rq.body_len = r->body.len;
-    rq.remote = r->remote;
-    rq.body_too_large = r->too_large;
+/*
+ * Hands a complete request to the pool: suspends its connection and queues
+ * it. False (nothing done) when the pool has no threads or is stopping; the
+ * caller then answers itself. The job is counted in in_flight before the
+ * connection is suspended, so tw_hub_serve cannot stop libmicrohttpd while
+ * this connection is suspended.
+ */
+static bool dispatch(struct server *srv, struct MHD_Connection *con, const char *url,
+        const char *method, struct request *r)
+{
+    (void)pthread_mutex_lock(&srv->jobs_lock);
+    if (srv->stopping || srv->n_handlers == 0) {
+        (void)pthread_mutex_unlock(&srv->jobs_lock);
+        return false;
+    }
+    srv->in_flight++;
+    (void)pthread_mutex_unlock(&srv->jobs_lock);
 
-    tw_http_resp_init(&rs, SERVER_MAX_RESPONSE);
-    tw_hub_handle(srv->hub, st, &rq, &rs);
-    ret = send_response(con, &rs);
-    tw_http_resp_cleanup(&rs);
-    return ret;
+    build_req(con, url, method, r);
+    r->con = con;
+    r->state = REQ_QUEUED;
+    r->next_job = NULL;
+    MHD_suspend_connection(con);
+
+    (void)pthread_mutex_lock(&srv->jobs_lock);
+    *srv->jobs_tail = r;
+    srv->jobs_tail = &r->next_job;
+    (void)pthread_cond_signal(&srv->jobs_cond);
+    (void)pthread_mutex_unlock(&srv->jobs_lock);
+    return true;
+}
+
+/*
+ * A handler thread: takes queued requests, answers each into its rs and
+ * resumes its connection; libmicrohttpd then calls the access handler on the
+ * connection's worker, which sends the answer. The request may complete and
+ * be freed as soon as it is resumed, so it is not touched afterwards.
+ */
+static void *handler_main(void *arg)
+{
+    struct server *srv = arg;
+
+    for (;;) {
+        struct request *r;
+        struct MHD_Connection *con;
+
+        (void)pthread_mutex_lock(&srv->jobs_lock);
+        /* At stop, a job counted by dispatch may still be on its way to the queue. */
+        while (srv->jobs_head == NULL && !(srv->stopping && srv->in_flight == 0))
+            (void)pthread_cond_wait(&srv->jobs_cond, &srv->jobs_lock);
+        r = srv->jobs_head;
+        if (r == NULL) { /* stopping, and nothing left */
+            (void)pthread_mutex_unlock(&srv->jobs_lock);
+            break;
+        }
+        srv->jobs_head = r->next_job;
+        if (srv->jobs_head == NULL)
+            srv->jobs_tail = &srv->jobs_head;
+        (void)pthread_mutex_unlock(&srv->jobs_lock);
+
+        handle(srv, r);
+        con = r->con;
+        r->state = REQ_ANSWERED;
+        MHD_resume_connection(con);
+
+        (void)pthread_mutex_lock(&srv->jobs_lock);
+        if (--srv->in_flight == 0 && srv->stopping) {
+            (void)pthread_cond_broadcast(&srv->idle_cond);
+            (void)pthread_cond_broadcast(&srv->jobs_cond); /* the others may leave now */
+        }
+        (void)pthread_mutex_unlock(&srv->jobs_lock);
+    }
+    return NULL;
+}
+
+/* Starts up to n handler threads; the pool works with however many started (0: none). */
+static void pool_start(struct server *srv, unsigned n)
+{
+    srv->jobs_tail = &srv->jobs_head;
+    for (unsigned i = 0; i < n && i < SERVER_MAX_HANDLERS; i++) {
+        if (pthread_create(&srv->handlers[i], NULL, handler_main, srv) != 0) {
+            tw_log(TW_LOG_WARN, "hub", "started %u of %u handler threads", i, n);
+            break;
+        }
+        (void)pthread_mutex_lock(&srv->jobs_lock);
+        srv->n_handlers = i + 1;
+        (void)pthread_mutex_unlock(&srv->jobs_lock);
+    }
+}
+
+/*
+ * Waits until every request given to the pool is answered and its connection
+ * resumed, then joins the handlers (which close their store handles). From
+ * the moment it starts, workers answer new requests themselves. Safe to call
+ * again: the second call finds no handlers.
+ */
+static void pool_stop(struct server *srv)
+{
+    unsigned n;
+
+    (void)pthread_mutex_lock(&srv->jobs_lock);
+    srv->stopping = true;
+    (void)pthread_cond_broadcast(&srv->jobs_cond);
+    while (srv->in_flight > 0)
+        (void)pthread_cond_wait(&srv->idle_cond, &srv->jobs_lock);
+    n = srv->n_handlers;
+    srv->n_handlers = 0;
+    (void)pthread_mutex_unlock(&srv->jobs_lock);
+    for (unsigned i = 0; i < n; i++)
+        (void)pthread_join(srv->handlers[i], NULL);
 }
 
 /* True when the request announces a body larger than max. */
@@ -485,6 +684,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         return MHD_YES;
     }
 
+    if (r->state == REQ_ANSWERED) /* called again after a handler resumed the connection */
+        return send_answer(con, r);
+    assert(r->state == REQ_READING);
     if (*upload_data_size > 0) {
         if (!r->too_large && !r->no_memory) {
             int rc = tw_buf_append(&r->body, upload_data, *upload_data_size);
@@ -499,6 +701,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (dispatch(srv, con, url, method, r))
+        return MHD_YES;
     return answer(srv, con, url, method, r);
 }
 
@@ -601,8 +805,21 @@ int tw_hub_serve(struct tw_hub *hub, volatile sig_atomic_t *stop, struct tw_err 
         rc = TW_E_HERE(err, TW_ENOMEM, TW_NOPOS, "cannot create a thread-specific key");
         goto out_mutex;
     }
+    if (pthread_mutex_init(&srv.jobs_lock, NULL) != 0) {
+        rc = TW_E_HERE(err, TW_ENOMEM, TW_NOPOS, "cannot create a mutex");
+        goto out_key;
+    }
+    if (pthread_cond_init(&srv.jobs_cond, NULL) != 0) {
+        rc = TW_E_HERE(err, TW_ENOMEM, TW_NOPOS, "cannot create a condition variable");
+        goto out_jobs_lock;
+    }
+    if (pthread_cond_init(&srv.idle_cond, NULL) != 0) {
+        rc = TW_E_HERE(err, TW_ENOMEM, TW_NOPOS, "cannot create a condition variable");
+        goto out_jobs_cond;
+    }
+    pool_start(&srv, TW_MIN(threads * SERVER_HANDLERS_EACH, SERVER_MAX_HANDLERS));
 
-    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES)
         flags |= MHD_USE_EPOLL;
     if (la.v6)
@@ -658,11 +875,20 @@ int tw_hub_serve(struct tw_hub *hub, volatile sig_atomic_t *stop, struct tw_err 
 
         (void)nanosleep(&ts, NULL); /* a signal cuts it short; *stop is read again */
     }
+    /* No connection may be suspended when libmicrohttpd stops: drain the pool first. */
+    pool_stop(&srv);
     MHD_stop_daemon(d);
     rc = TW_OK;
 
 out_signal:
     (void)sigaction(SIGPIPE, &old_pipe, NULL);
+    pool_stop(&srv); /* a no-op when it ran above */
+    (void)pthread_cond_destroy(&srv.idle_cond);
+out_jobs_cond:
+    (void)pthread_cond_destroy(&srv.jobs_cond);
+out_jobs_lock:
+    (void)pthread_mutex_destroy(&srv.jobs_lock);
+out_key:
     (void)pthread_key_delete(srv.store_key);
 out_mutex:
     (void)pthread_mutex_destroy(&srv.msg_lock);

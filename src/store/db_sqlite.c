@@ -9,12 +9,23 @@
  * store's SQL; SQLite reads "$n" as a named parameter, and binding looks its
  * index up with sqlite3_bind_parameter_index. Extended result codes are on,
  * so constraint violations can be told apart (db.h, "Errors").
+ *
+ * Writers of one process queue on a mutex per database file (found by device
+ * and inode) before BEGIN IMMEDIATE, and release it at COMMIT or ROLLBACK.
+ * SQLite's own busy handler only polls: a connection that finds the write
+ * lock taken sleeps 1, 2, 5, 10 ... 100 ms between tries, so two threads of
+ * the hub committing small transactions back to back (an access-log record
+ * per request) waited milliseconds for a lock held for a fraction of one.
+ * With the mutex a waiting thread is woken as soon as the lock is free. The
+ * busy timeout still covers writers in other processes (the hub's CLI).
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,15 +36,47 @@
 /* How long a connection waits for another one's write lock before TW_EDB. */
 #define TW_SQLITE_BUSY_TIMEOUT_MS 10000
 
+/*
+ * Bytes of a statement journal kept in memory before it moves to a temporary
+ * file (SQLite's default: 64 KiB). Inside a transaction, every INSERT into
+ * a table with a unique index journals the pages it changes, so that the
+ * statement alone can be undone; an add of 5,000 objects is 5,000 such
+ * statements. Once one statement had journaled more than 64 KiB (a B-tree
+ * split across several indexes), the journal stayed a file for the rest of
+ * the transaction and every later statement wrote its pages there: about
+ * 16 pwrite calls per object added. The journal is emptied after each
+ * statement, so this bounds memory per connection, not per transaction.
+ */
+#define TW_SQLITE_STMT_JOURNAL_SPILL (4 << 20)
+
+/* The in-process write lock of one database file, shared by its connections. */
+struct writer_lock {
+    struct writer_lock *next; /* the registry's list */
+    dev_t dev;                /* the file's identity */
+    ino_t ino;
+    size_t refs; /* connections using it; freed at 0 */
+    pthread_mutex_t mutex;
+};
+
 struct sqlite_db {
     struct tw__db base;
     sqlite3 *h;
+    struct writer_lock *wl; /* NULL when the file could not be identified */
+    bool writing;           /* this connection holds wl->mutex */
 };
+
+static pthread_mutex_t writer_locks_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct writer_lock *writer_locks;
+
+/* The largest n of a "$n" placeholder that gets a slot in sqlite_stmt.params. */
+#define TW_SQLITE_MAX_PARAM 65535
 
 struct sqlite_stmt {
     struct tw__stmt base;
     sqlite3_stmt *s;
-    int bind_rc; /* first failed bind since the last reset, as a TW_E* code */
+    int bind_rc;  /* first failed bind since the last reset, as a TW_E* code */
+    int *params;  /* params[n]: SQLite's index of "$n", 0 when the statement has none */
+    int n_params; /* entries in params */
 };
 
 static const struct tw__db_ops sqlite_ops;
@@ -71,15 +114,52 @@ static int fail(sqlite3 *h, int rc, const char *what, struct tw_err *err)
             h != NULL ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
 }
 
-/* The SQLite index of placeholder $i, or 0 when the statement has none. */
-static int param_index(struct sqlite_stmt *st, int i)
+/*
+ * The SQLite index of placeholder $i, or 0 when the statement has none.
+ * Looked up once per statement by map_params: finding it by name on every
+ * bind (format "$i", then SQLite's linear search of the names) cost more
+ * than some of the statements it bound for.
+ */
+static int param_index(const struct sqlite_stmt *st, int i)
 {
-    char name[16];
-    int n = snprintf(name, sizeof(name), "$%d", i);
+    return i > 0 && i < st->n_params ? st->params[i] : 0;
+}
 
-    if (n < 0 || (size_t)n >= sizeof(name))
+/* The n of a "$n" placeholder name, or 0 for any other name. */
+static int param_number(const char *name)
+{
+    int n = 0;
+
+    if (name == NULL || name[0] != '$' || name[1] == '\0')
         return 0;
-    return sqlite3_bind_parameter_index(st->s, name);
+    for (const char *p = name + 1; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9' || n > TW_SQLITE_MAX_PARAM / 10)
+            return 0;
+        n = n * 10 + (*p - '0');
+    }
+    return n <= TW_SQLITE_MAX_PARAM ? n : 0;
+}
+
+/* Fills st->params from the statement's parameter names. */
+static int map_params(struct sqlite_stmt *st)
+{
+    int count = sqlite3_bind_parameter_count(st->s), top = 0;
+
+    for (int j = 1; j <= count; j++)
+        top = TW_MAX(top, param_number(sqlite3_bind_parameter_name(st->s, j)));
+    if (top == 0)
+        return TW_OK;
+    st->params = tw_calloc((size_t)top + 1, sizeof(*st->params));
+    if (st->params == NULL)
+        return TW_ENOMEM;
+    st->n_params = top + 1;
+    for (int j = 1; j <= count; j++) {
+        int n = param_number(sqlite3_bind_parameter_name(st->s, j));
+
+        if (n > 0)
+            st->params[n] = j;
+    }
+    return TW_OK;
 }
 
 /* Records the first failed bind; the next step returns it. */
@@ -90,6 +170,73 @@ static void bind_done(struct sqlite_stmt *st, int rc)
     st->bind_rc = rc == SQLITE_NOMEM ? TW_ENOMEM : rc == SQLITE_RANGE ? TW_EINVAL : TW_EDB;
 }
 
+/* ==== The in-process write lock ==== */
+
+/* The write lock of the file at path, created or shared; NULL when stat or malloc fail. */
+static struct writer_lock *writer_lock_ref(const char *path)
+{
+    struct writer_lock *w;
+    struct stat sb;
+
+    if (stat(path, &sb) != 0)
+        return NULL;
+    (void)pthread_mutex_lock(&writer_locks_mutex);
+    for (w = writer_locks; w != NULL; w = w->next)
+        if (w->dev == sb.st_dev && w->ino == sb.st_ino)
+            break;
+    if (w == NULL) {
+        w = tw_calloc(1, sizeof(*w));
+        if (w != NULL && pthread_mutex_init(&w->mutex, NULL) != 0) {
+            tw_free(w);
+            w = NULL;
+        }
+        if (w != NULL) {
+            w->dev = sb.st_dev;
+            w->ino = sb.st_ino;
+            w->next = writer_locks;
+            writer_locks = w;
+        }
+    }
+    if (w != NULL)
+        w->refs++;
+    (void)pthread_mutex_unlock(&writer_locks_mutex);
+    return w;
+}
+
+static void writer_lock_unref(struct writer_lock *w)
+{
+    struct writer_lock **p;
+
+    if (w == NULL)
+        return;
+    (void)pthread_mutex_lock(&writer_locks_mutex);
+    if (--w->refs == 0) {
+        for (p = &writer_locks; *p != w; p = &(*p)->next)
+            continue;
+        *p = w->next;
+        (void)pthread_mutex_destroy(&w->mutex);
+        tw_free(w);
+    }
+    (void)pthread_mutex_unlock(&writer_locks_mutex);
+}
+
+static void writer_enter(struct sqlite_db *d)
+{
+    assert(!d->writing);
+    if (d->wl != NULL)
+        (void)pthread_mutex_lock(&d->wl->mutex);
+    d->writing = true;
+}
+
+static void writer_leave(struct sqlite_db *d)
+{
+    if (!d->writing)
+        return;
+    d->writing = false;
+    if (d->wl != NULL)
+        (void)pthread_mutex_unlock(&d->wl->mutex);
+}
+
 /* ==== Operations ==== */
 
 static void op_close(struct tw__db *db)
@@ -98,6 +245,8 @@ static void op_close(struct tw__db *db)
 
     /* Every statement is finalized by the store first, so close cannot be busy. */
     (void)sqlite3_close(d->h);
+    writer_leave(d);
+    writer_lock_unref(d->wl);
     tw_free(d);
 }
 
@@ -131,6 +280,11 @@ static int op_prepare(struct tw__db *db, const char *sql, struct tw__stmt **out,
     }
     st->base.db = db;
     st->s = s;
+    if (map_params(st) != TW_OK) {
+        (void)sqlite3_finalize(s);
+        tw_free(st);
+        return TW_E_HERE(err, TW_ENOMEM, TW_NOPOS, "sqlite: out of memory");
+    }
     *out = &st->base;
     return TW_OK;
 }
@@ -239,20 +393,30 @@ static void op_finalize(struct tw__stmt *s)
     struct sqlite_stmt *st = (struct sqlite_stmt *)s;
 
     (void)sqlite3_finalize(st->s);
+    tw_free(st->params);
     tw_free(st);
 }
 
+/* Takes the in-process write lock, then SQLite's (BEGIN IMMEDIATE); both or neither. */
 static int op_begin(struct tw__db *db, struct tw_err *err)
 {
-    return op_exec(db, "BEGIN IMMEDIATE", err);
+    struct sqlite_db *d = (struct sqlite_db *)db;
+    int rc;
+
+    writer_enter(d);
+    rc = op_exec(db, "BEGIN IMMEDIATE", err);
+    if (rc != TW_OK)
+        writer_leave(d);
+    return rc;
 }
 
 static void op_rollback(struct tw__db *db)
 {
-    sqlite3 *h = handle_of(db);
+    struct sqlite_db *d = (struct sqlite_db *)db;
 
-    if (!sqlite3_get_autocommit(h))
-        (void)sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(d->h))
+        (void)sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL);
+    writer_leave(d);
 }
 
 static int op_commit(struct tw__db *db, struct tw_err *err)
@@ -261,6 +425,8 @@ static int op_commit(struct tw__db *db, struct tw_err *err)
 
     if (rc != TW_OK)
         op_rollback(db);
+    else
+        writer_leave((struct sqlite_db *)db);
     return rc;
 }
 
@@ -326,15 +492,28 @@ static int set_wal(sqlite3 *h, struct tw_err *err)
     return TW_OK;
 }
 
+/*
+ * Process-wide settings, made once before SQLite initialises. This file is
+ * the only user of SQLite in the program; if SQLite had been initialised
+ * already, sqlite3_config refuses and SQLite's defaults stay.
+ */
+static void sqlite_setup(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, TW_SQLITE_STMT_JOURNAL_SPILL);
+}
+
 int tw__db_open_sqlite(
         const char *path, enum tw__db_mode mode, struct tw__db **out, struct tw_err *err)
 {
+    static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
+
     struct sqlite_db *d;
     sqlite3 *h = NULL;
     struct stat sb;
     int rc;
 
     *out = NULL;
+    (void)pthread_once(&setup_once, sqlite_setup);
     if (mode == TW__DB_CREATE) {
         rc = create_file(path, err);
         if (rc != TW_OK)
@@ -356,6 +535,7 @@ int tw__db_open_sqlite(
     if (rc == TW_OK && sqlite3_exec(h, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON", NULL,
                                NULL, NULL) != SQLITE_OK)
         rc = fail(h, sqlite3_extended_errcode(h), "pragma", err);
+
     if (rc != TW_OK) {
         (void)sqlite3_close(h);
         return rc;
@@ -367,6 +547,7 @@ int tw__db_open_sqlite(
     }
     d->base.ops = &sqlite_ops;
     d->h = h;
+    d->wl = writer_lock_ref(path);
     *out = &d->base;
     return TW_OK;
 }

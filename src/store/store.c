@@ -24,6 +24,8 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -42,6 +44,7 @@
 #define TW_STORE_MAX_RECIPIENTS 4096                 /* recipient orgs or keys of one object */
 #define TW_STORE_MAX_VERSIONS   100000               /* versions of one id in one collection */
 #define TW_STORE_LOG_CHUNK      512                  /* access-log records per round trip */
+#define TW_STORE_GEN_CACHE      8                    /* page statements kept prepared per handle */
 #define TW_STORE_PATH_MAX       4096
 
 /* ==== Types ==== */
@@ -75,6 +78,7 @@ enum stmt_id {
     S_COLL_STAMP,
     S_COLL_LOCK,
     S_OBJ_FIND,
+    S_OBJ_ANY,
     S_OBJ_INSERT,
     S_OBJ_ORG,
     S_OBJ_KEY,
@@ -90,11 +94,24 @@ enum stmt_id {
     S_COUNT
 };
 
+struct log_group;
+
+/* A generated page statement kept prepared, found again by its text. */
+struct gen_stmt {
+    char *sql; /* NULL: the slot is empty */
+    struct tw__stmt *s;
+    bool busy;     /* being stepped by a caller */
+    uint64_t used; /* when last taken, for eviction */
+};
+
 struct tw_store {
     struct tw__db *db;
     bool pg;
     struct tw__stmt *cache[S_COUNT];
-    bool busy[S_COUNT]; /* cache[i] is being stepped by a caller */
+    bool busy[S_COUNT];   /* cache[i] is being stepped by a caller */
+    struct log_group *lg; /* access-log group commit of this location (NULL: none) */
+    struct gen_stmt gen[TW_STORE_GEN_CACHE];
+    uint64_t gen_clock;
 };
 
 /* One use of a statement: from the cache (slot >= 0) or private (slot -1). */
@@ -190,11 +207,13 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_COLL_LOCK] = "UPDATE collections SET last_added = last_added WHERE id = $1 RETURNING id",
     [S_OBJ_FIND] = "SELECT seq, body FROM objects WHERE collection = $1 AND stix_id = $2"
                    " AND version = $3",
+    [S_OBJ_ANY] = "SELECT 1 FROM objects WHERE collection = $1 AND stix_id = $2 LIMIT 1",
+    /* $15: the three flags, 1 for an id's only version, else 0 until repaired. */
     [S_OBJ_INSERT] = "INSERT INTO objects (collection, stix_id, type, spec_version, version, vkey,"
                      " date_added, tlp, producer_org, producer_key, is_first, is_last,"
                      " is_latest_spec, relationship_type, source_ref, target_ref, body)"
-                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, 0, $11, $12, $13,"
-                     " $14) RETURNING seq",
+                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $15, $15, $15, $11, $12,"
+                     " $13, $14) RETURNING seq",
     [S_OBJ_ORG] = "INSERT INTO object_orgs (obj, org) VALUES ($1, $2)"
                   " ON CONFLICT (obj, org) DO NOTHING",
     [S_OBJ_KEY] = "INSERT INTO object_keys (obj, key_ref) VALUES ($1, $2)"
@@ -403,19 +422,87 @@ static void sqlb_in_text(struct sqlb *b, const char *col, const char *const *v, 
     sqlb_put(b, ")");
 }
 
-/* Prepares the statement and binds every parameter. */
+/*
+ * A prepared statement for the text of b from the handle's cache of page
+ * statements: one with the same text that no caller is stepping, else a new
+ * one that takes an empty or the least recently used idle slot. Page queries
+ * differ in their values, which are parameters, far more often than in their
+ * text, and preparing the page query cost more than running it. *slot is the
+ * cache slot, or -1 when the statement is the caller's alone (every slot
+ * busy, or no memory for the text); gen_release gives it back either way.
+ */
+static int gen_get(
+        struct tw_store *st, const char *sql, struct tw__stmt **out, int *slot, struct tw_err *err)
+{
+    struct gen_stmt *g, *victim = NULL;
+    int rc;
+
+    *slot = -1;
+    for (int i = 0; i < TW_STORE_GEN_CACHE; i++) {
+        g = &st->gen[i];
+        if (g->sql != NULL && !g->busy && strcmp(g->sql, sql) == 0) {
+            g->busy = true;
+            g->used = ++st->gen_clock;
+            *out = g->s;
+            *slot = i;
+            return TW_OK;
+        }
+        if (!g->busy && (victim == NULL || g->sql == NULL ||
+                                (victim->sql != NULL && g->used < victim->used)))
+            victim = g;
+    }
+    rc = tw__db_prepare(st->db, sql, out, err);
+    if (rc != TW_OK || victim == NULL)
+        return rc;
+    tw__db_finalize(victim->s);
+    tw_free(victim->sql);
+    victim->s = NULL;
+    victim->sql = tw_strdup(sql);
+    if (victim->sql == NULL)
+        return TW_OK; /* not kept: the caller's alone */
+    victim->s = *out;
+    victim->busy = true;
+    victim->used = ++st->gen_clock;
+    *slot = (int)(victim - st->gen);
+    return TW_OK;
+}
+
+/* Gives back a statement from gen_get: reset for the next caller, or finalized. */
+static void gen_release(struct tw_store *st, struct tw__stmt *s, int slot)
+{
+    if (s == NULL)
+        return;
+    if (slot < 0) {
+        tw__db_finalize(s);
+        return;
+    }
+    assert(st->gen[slot].s == s && st->gen[slot].busy);
+    tw__db_reset(s);
+    st->gen[slot].busy = false;
+}
+
+/*
+ * Prepares the statement and binds every parameter. With slot NULL the
+ * statement is the caller's to finalize; otherwise it comes from the cache
+ * of page statements and goes back with gen_release(st, *out, *slot).
+ */
 static int sqlb_prepare(
-        struct tw_store *st, struct sqlb *b, struct tw__stmt **out, struct tw_err *err)
+        struct tw_store *st, struct sqlb *b, struct tw__stmt **out, int *slot, struct tw_err *err)
 {
     int rc;
 
     *out = NULL;
+    if (slot != NULL)
+        *slot = -1;
     if (b->rc != TW_OK) {
         (void)TW_E_HERE(
                 err, b->rc, TW_NOPOS, "store: cannot build the query: %s", tw_strerror(b->rc));
         return b->rc;
     }
-    rc = tw__db_prepare(st->db, b->sql.ptr, out, err);
+    if (slot != NULL)
+        rc = gen_get(st, b->sql.ptr, out, slot, err);
+    else
+        rc = tw__db_prepare(st->db, b->sql.ptr, out, err);
     if (rc != TW_OK)
         return rc;
     for (int i = 0; i < b->n; i++) {
@@ -452,6 +539,9 @@ static void sqlb_visible(struct sqlb *b, const char *o, const char *max_tlp, int
 }
 
 /* ==== Opening ==== */
+
+static struct log_group *log_group_ref(const char *location);
+static void log_group_unref(struct log_group *g);
 
 /* Whether the database (PostgreSQL: the current schema) holds a store. */
 static int probe(struct tw__db *db, bool pg, bool *present, struct tw_err *err)
@@ -583,6 +673,7 @@ int tw_store_open(const char *location, bool create, struct tw_store **out, stru
     }
     st->db = db;
     st->pg = pg;
+    st->lg = log_group_ref(location);
     rc = check_schema(st, err);
     if (rc != TW_OK) {
         tw_store_close(st);
@@ -598,7 +689,12 @@ void tw_store_close(struct tw_store *st)
         return;
     for (size_t i = 0; i < S_COUNT; i++)
         tw__db_finalize(st->cache[i]);
+    for (size_t i = 0; i < TW_STORE_GEN_CACHE; i++) {
+        tw__db_finalize(st->gen[i].s);
+        tw_free(st->gen[i].sql);
+    }
     tw__db_close(st->db);
+    log_group_unref(st->lg);
     tw_free(st);
 }
 
@@ -1297,21 +1393,52 @@ static int find_version(struct tw_store *st, int64_t collection, const struct tw
     return rc;
 }
 
-static int add_one(struct tw_store *st, int64_t collection, int64_t producer, int64_t key,
-        int64_t date, const struct tw_obj_in *o, enum tw_obj_result *result, struct tw_err *err)
+/* Whether the collection holds any version of id. */
+static int id_present(
+        struct tw_store *st, int64_t collection, const char *id, bool *present, struct tw_err *err)
 {
-    bool found, same;
+    struct q q;
+    int rc = q_get(st, S_OBJ_ANY, &q, err);
+
+    *present = false;
+    if (rc != TW_OK)
+        return rc;
+    q_int(&q, 1, collection);
+    q_str(&q, 2, id);
+    rc = q_step(&q, err);
+    if (rc == TW__DB_ROW || rc == TW__DB_DONE) {
+        *present = rc == TW__DB_ROW;
+        rc = TW_OK;
+    }
+    q_put(&q);
+    return rc;
+}
+
+/*
+ * Adds one object. An id the collection has never held is stored with its
+ * flags already set (its only version is first, last and latest-spec);
+ * otherwise the flags start at 0 and *repair asks for refresh_flags.
+ */
+static int add_one(struct tw_store *st, int64_t collection, int64_t producer, int64_t key,
+        int64_t date, const struct tw_obj_in *o, enum tw_obj_result *result, bool *repair,
+        struct tw_err *err)
+{
+    bool found, same, other;
     struct rel r;
     int64_t vkey, seq = 0;
     struct q q;
     int rc = find_version(st, collection, o, &found, &same, err);
 
+    *repair = false;
     if (rc != TW_OK)
         return rc;
     if (found) {
         *result = same ? TW_OBJ_DUPLICATE : TW_OBJ_CONFLICT;
         return TW_OK;
     }
+    rc = id_present(st, collection, o->id, &other, err);
+    if (rc != TW_OK)
+        return rc;
     if (version_key(o->version, &vkey) != TW_OK)
         return TW_E_HERE(err, TW_EINVAL, TW_NOPOS, "bad version %s", o->version);
     rc = rel_parse(o, &r, err);
@@ -1335,6 +1462,7 @@ static int add_one(struct tw_store *st, int64_t collection, int64_t producer, in
     q_str(&q, 12, r.source);
     q_str(&q, 13, r.target);
     tw__db_bind_text(q.s, 14, o->json, o->json_len);
+    q_int(&q, 15, other ? 0 : 1);
     rc = q_row(&q, "inserted object", err);
     if (rc == TW_OK)
         seq = c_int(&q, 0);
@@ -1347,8 +1475,10 @@ static int add_one(struct tw_store *st, int64_t collection, int64_t producer, in
         rc = add_recipients(st, S_OBJ_KEY, seq, o->recipient_keys, o->n_recipient_keys, err);
     if (rc == TW_OK && o->sighting_of != NULL)
         rc = add_sighting(st, collection, producer, seq, o, err);
-    if (rc == TW_OK)
+    if (rc == TW_OK) {
         *result = TW_OBJ_ADDED;
+        *repair = other;
+    }
     return rc;
 }
 
@@ -1465,9 +1595,9 @@ static int cmp_cstr(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Refreshes the flags of every id an add touched, once per id. */
+/* Refreshes the flags of every id an add stored beside other versions, once per id. */
 static int refresh_added(struct tw_store *st, int64_t collection, const struct tw_obj_in *objs,
-        const enum tw_obj_result *results, size_t n, struct tw_err *err)
+        const bool *repair, size_t n, struct tw_err *err)
 {
     const char **ids;
     size_t m = 0;
@@ -1479,7 +1609,7 @@ static int refresh_added(struct tw_store *st, int64_t collection, const struct t
     if (ids == NULL)
         return TW_E_HERE(err, TW_ENOMEM, TW_NOPOS, "store: out of memory");
     for (size_t i = 0; i < n; i++)
-        if (results[i] == TW_OBJ_ADDED)
+        if (repair[i])
             ids[m++] = objs[i].id;
     qsort((void *)ids, m, sizeof(*ids), cmp_cstr);
     for (size_t i = 0; i < m && rc == TW_OK; i++)
@@ -1494,6 +1624,7 @@ int tw_store_objects_add(struct tw_store *st, int64_t collection, int64_t produc
         struct tw_err *err)
 {
     int64_t date = 0;
+    bool *repair;
     int rc;
 
     if (st == NULL || (n > 0 && (objs == NULL || results == NULL)))
@@ -1505,14 +1636,20 @@ int tw_store_objects_add(struct tw_store *st, int64_t collection, int64_t produc
         if (rc != TW_OK)
             return rc;
     }
+    repair = tw_calloc(n, sizeof(*repair));
+    if (repair == NULL)
+        return TW_E_HERE(err, TW_ENOMEM, TW_NOPOS, "store: out of memory");
     rc = tw__db_begin(st->db, err);
-    if (rc != TW_OK)
+    if (rc != TW_OK) {
+        tw_free(repair);
         return rc;
+    }
     rc = stamp(st, collection, now, &date, err);
     for (size_t i = 0; i < n && rc == TW_OK; i++)
-        rc = add_one(st, collection, producer, key, date, &objs[i], &results[i], err);
+        rc = add_one(st, collection, producer, key, date, &objs[i], &results[i], &repair[i], err);
     if (rc == TW_OK)
-        rc = refresh_added(st, collection, objs, results, n, err);
+        rc = refresh_added(st, collection, objs, repair, n, err);
+    tw_free(repair);
     if (rc != TW_OK) {
         tw__db_rollback(st->db);
         return rc;
@@ -1604,8 +1741,9 @@ static int sqlb_filters(struct sqlb *b, const struct tw_obj_query *q, struct tw_
     return TW_OK;
 }
 
-int tw__store_objects_prepare(struct tw_store *st, const struct tw_obj_query *q, const char *prefix,
-        struct tw__stmt **out, struct tw_err *err)
+/* The page query (store_int.h); with slot set, from the cache of page statements. */
+static int objects_prepare(struct tw_store *st, const struct tw_obj_query *q, const char *prefix,
+        struct tw__stmt **out, int *slot, struct tw_err *err)
 {
     static const char cols_json[] = "o.seq, o.date_added, o.stix_id, o.type, o.version,"
                                     " o.spec_version, o.tlp, o.producer_org, o.body";
@@ -1669,10 +1807,16 @@ int tw__store_objects_prepare(struct tw_store *st, const struct tw_obj_query *q,
             prefix, q->with_json ? cols_json : cols_manifest, p_coll, p_date, p_seq, where, p_lim,
             q->with_json ? cols_json : cols_manifest, p_coll, p_date, where, p_lim, p_lim);
     tw_free(where);
-    rc = sqlb_prepare(st, b, out, err);
+    rc = sqlb_prepare(st, b, out, slot, err);
     tw_buf_cleanup(&b->sql);
     tw_free(b);
     return rc;
+}
+
+int tw__store_objects_prepare(struct tw_store *st, const struct tw_obj_query *q, const char *prefix,
+        struct tw__stmt **out, struct tw_err *err)
+{
+    return objects_prepare(st, q, prefix, out, NULL, err);
 }
 
 int tw_store_objects_query(struct tw_store *st, const struct tw_obj_query *q, tw_store_obj_fn *fn,
@@ -1680,13 +1824,13 @@ int tw_store_objects_query(struct tw_store *st, const struct tw_obj_query *q, tw
 {
     struct tw__stmt *s;
     size_t n = 0;
-    int rc;
+    int rc, slot;
 
     if (more != NULL)
         *more = false;
     if (fn == NULL)
         return bad_arg(err, "objects_query needs a callback");
-    rc = tw__store_objects_prepare(st, q, "", &s, err);
+    rc = objects_prepare(st, q, "", &s, &slot, err);
     if (rc != TW_OK)
         return rc;
     assert(s != NULL);
@@ -1716,7 +1860,7 @@ int tw_store_objects_query(struct tw_store *st, const struct tw_obj_query *q, tw
         if (rc != 0)
             break;
     }
-    tw__db_finalize(s);
+    gen_release(st, s, slot);
     return rc == TW__DB_DONE ? TW_OK : rc;
 }
 
@@ -1763,7 +1907,7 @@ int tw_store_objects_delete(struct tw_store *st, const struct tw_obj_query *q, c
         q_put(&lock);
     }
     if (rc == TW_OK)
-        rc = sqlb_prepare(st, b, &s, err);
+        rc = sqlb_prepare(st, b, &s, NULL, err);
     while (rc == TW_OK && (rc = tw__db_step(s, err)) == TW__DB_ROW) {
         n++;
         rc = TW_OK;
@@ -1800,9 +1944,15 @@ int tw_store_status_put(struct tw_store *st, const struct tw_status_rec *s, stru
         return bad_arg(err, "a status needs an id");
     if (!size_ok(s->total) || !size_ok(s->success) || !size_ok(s->failure) || !size_ok(s->pending))
         return bad_arg(err, "status counts out of range");
-    rc = q_get(st, S_STATUS_PUT, &q, err);
+    /* A transaction of its own, so it queues with the other writers (db_sqlite.c). */
+    rc = tw__db_begin(st->db, err);
     if (rc != TW_OK)
         return rc;
+    rc = q_get(st, S_STATUS_PUT, &q, err);
+    if (rc != TW_OK) {
+        tw__db_rollback(st->db);
+        return rc;
+    }
     q_str(&q, 1, s->id);
     q_int(&q, 2, s->collection);
     q_int(&q, 3, s->org);
@@ -1814,7 +1964,11 @@ int tw_store_status_put(struct tw_store *st, const struct tw_status_rec *s, stru
     q_str(&q, 9, s->details);
     rc = q_exec(&q, err);
     q_put(&q);
-    return rc;
+    if (rc != TW_OK) {
+        tw__db_rollback(st->db);
+        return rc;
+    }
+    return tw__db_commit(st->db, err);
 }
 
 int tw_store_status_get(struct tw_store *st, const char *id, struct tw_status_rec *out,
@@ -1917,7 +2071,7 @@ int tw_store_tally(struct tw_store *st, const struct tw_viewer *v, tw_store_tall
         return TW_E_HERE(err, TW_ENOMEM, TW_NOPOS, "store: out of memory");
     sqlb_init(b);
     tally_sql(b, v, st->pg);
-    rc = sqlb_prepare(st, b, &s, err);
+    rc = sqlb_prepare(st, b, &s, NULL, err);
     tw_buf_cleanup(&b->sql);
     tw_free(b);
     if (rc != TW_OK)
@@ -1986,15 +2140,115 @@ void tw_store_log_hash(const struct tw_log_rec *r, uint8_t out[32])
     tw_sha256(buf, n, out);
 }
 
-int tw_store_log_append(struct tw_store *st, struct tw_log_rec *r, struct tw_err *err)
-{
-    struct q q;
-    int rc;
+/*
+ * Group commit. The appenders of one process that share a store location
+ * queue their records in its log_group. One of them at a time is the leader:
+ * it takes the whole queue, writes it in one transaction on its own handle
+ * and commits (one WAL sync for the batch, where each record used to pay its
+ * own), then hands each record of the batch its status and wakes its caller,
+ * and makes the oldest record still queued (one that arrived during the
+ * commit) the next leader. An appender that finds no leader leads at once.
+ * Every caller still returns only once its own record is committed, or with
+ * the error that kept it out: the durability of each record is what it was
+ * with one transaction per record, only the syncs are shared.
+ *
+ * Each waiter sleeps on a semaphore of its own and is woken once, either
+ * done or made leader; no thundering herd on the group's lock.
+ *
+ * If a batch of several records fails, each is written again alone, so one
+ * record the database refuses cannot take the others' requests down with it.
+ */
+enum log_wait {
+    LOG_QUEUED = 0, /* in the queue or in a batch being written */
+    LOG_DONE,       /* written, or refused: rc says which */
+    LOG_LEAD,       /* made the next leader */
+};
 
-    if (st == NULL || r == NULL || !fits(r->key_id, sizeof(r->key_id)) ||
-            !fits(r->method, sizeof(r->method)))
-        return bad_arg(err, "a log record needs NUL-terminated key_id and method");
-    rc = tw__db_begin(st->db, err);
+struct log_waiter {
+    struct tw_log_rec *rec;  /* the caller's record; seq, prev and hash are filled */
+    struct tw_err *err;      /* the caller's, may be NULL */
+    struct log_waiter *next; /* the queue */
+    int rc;                  /* the record's status, once done */
+    enum log_wait state;
+    sem_t wake; /* posted once: done or lead */
+};
+
+struct log_group {
+    struct log_group *next; /* the registry's list */
+    char *location;         /* the store location, as given to tw_store_open */
+    size_t refs;            /* handles using the group; freed at 0 */
+    pthread_mutex_t lock;   /* guards the queue and leading */
+    struct log_waiter *head, **tail;
+    bool leading; /* a leader exists (writing, or woken to write) */
+};
+
+static pthread_mutex_t log_groups_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct log_group *log_groups;
+
+/* The group of location, created or shared; NULL when out of memory (no grouping then). */
+static struct log_group *log_group_ref(const char *location)
+{
+    struct log_group *g;
+
+    (void)pthread_mutex_lock(&log_groups_lock);
+    for (g = log_groups; g != NULL; g = g->next)
+        if (strcmp(g->location, location) == 0)
+            break;
+    if (g == NULL) {
+        g = tw_calloc(1, sizeof(*g));
+        if (g != NULL && (g->location = tw_strdup(location)) == NULL) {
+            tw_free(g);
+            g = NULL;
+        }
+        if (g != NULL && pthread_mutex_init(&g->lock, NULL) != 0) {
+            tw_free(g->location);
+            tw_free(g);
+            g = NULL;
+        }
+        if (g != NULL) {
+            g->tail = &g->head;
+            g->next = log_groups;
+            log_groups = g;
+        }
+    }
+    if (g != NULL)
+        g->refs++;
+    (void)pthread_mutex_unlock(&log_groups_lock);
+    return g;
+}
+
+static void log_group_unref(struct log_group *g)
+{
+    struct log_group **p;
+
+    if (g == NULL)
+        return;
+    (void)pthread_mutex_lock(&log_groups_lock);
+    if (--g->refs == 0) {
+        /* Its last handle is closing, so no append is queued or running. */
+        assert(g->head == NULL && !g->leading);
+        for (p = &log_groups; *p != g; p = &(*p)->next)
+            continue;
+        *p = g->next;
+        (void)pthread_mutex_destroy(&g->lock);
+        tw_free(g->location);
+        tw_free(g);
+    }
+    (void)pthread_mutex_unlock(&log_groups_lock);
+}
+
+/*
+ * Writes the records from first up to (not including) end in one transaction:
+ * each chained to the one before, the first to the last record in the store.
+ */
+static int log_write(
+        struct tw_store *st, struct log_waiter *first, struct log_waiter *end, struct tw_err *err)
+{
+    uint8_t prev[32];
+    int64_t seq = 0;
+    struct q q;
+    int rc = tw__db_begin(st->db, err);
+
     if (rc != TW_OK)
         return rc;
     rc = q_get(st, S_LOG_LOCK, &q, err);
@@ -2008,27 +2262,31 @@ int tw_store_log_append(struct tw_store *st, struct tw_log_rec *r, struct tw_err
         rc = q_step(&q, err);
         if (rc == TW__DB_ROW) {
             size_t len;
-            const void *prev = tw__db_column_blob(q.s, 1, &len);
+            const void *p = tw__db_column_blob(q.s, 1, &len);
 
-            r->seq = c_int(&q, 0) + 1;
-            rc = len == sizeof(r->prev) ? TW_OK
-                                        : TW_E_HERE(err, TW_EDB, TW_NOPOS,
-                                                  "access log record %lld has a damaged hash",
-                                                  (long long)(r->seq - 1));
+            seq = c_int(&q, 0);
+            rc = len == sizeof(prev)
+                         ? TW_OK
+                         : TW_E_HERE(err, TW_EDB, TW_NOPOS,
+                                   "access log record %lld has a damaged hash", (long long)seq);
             if (rc == TW_OK)
-                memcpy(r->prev, prev, len);
+                memcpy(prev, p, len);
         } else if (rc == TW__DB_DONE) {
-            r->seq = 1;
-            memset(r->prev, 0, sizeof(r->prev));
+            memset(prev, 0, sizeof(prev));
             rc = TW_OK;
         }
         q_put(&q);
     }
-    if (rc == TW_OK) {
+    for (struct log_waiter *w = first; w != end && rc == TW_OK; w = w->next) {
+        struct tw_log_rec *r = w->rec;
+
+        r->seq = ++seq;
+        memcpy(r->prev, prev, sizeof(r->prev));
         tw_store_log_hash(r, r->hash);
+        memcpy(prev, r->hash, sizeof(prev));
         rc = q_get(st, S_LOG_ADD, &q, err);
-    }
-    if (rc == TW_OK) {
+        if (rc != TW_OK)
+            break;
         q_int(&q, 1, r->seq);
         q_int(&q, 2, r->time);
         q_str(&q, 3, r->key_id);
@@ -2047,6 +2305,92 @@ int tw_store_log_append(struct tw_store *st, struct tw_log_rec *r, struct tw_err
         return rc;
     }
     return tw__db_commit(st->db, err);
+}
+
+/* The leader's work: one transaction for the batch, or one per record if that fails. */
+static void log_write_batch(struct tw_store *st, struct log_waiter *batch)
+{
+    struct tw_err err;
+    int rc;
+
+    tw_err_clear(&err);
+    rc = log_write(st, batch, NULL, &err);
+    if (rc == TW_OK || batch->next == NULL) {
+        for (struct log_waiter *w = batch; w != NULL; w = w->next) {
+            w->rc = rc;
+            if (rc != TW_OK && w->err != NULL)
+                *w->err = err;
+        }
+        return;
+    }
+    for (struct log_waiter *w = batch; w != NULL; w = w->next)
+        w->rc = log_write(st, w, w->next, w->err);
+}
+
+/* Sleeps until the waiter's semaphore is posted. */
+static void log_sleep(struct log_waiter *w)
+{
+    while (sem_wait(&w->wake) != 0)
+        continue; /* EINTR */
+}
+
+int tw_store_log_append(struct tw_store *st, struct tw_log_rec *r, struct tw_err *err)
+{
+    struct log_group *g;
+    struct log_waiter me, *batch, *w, *next, *lead;
+    bool leader;
+
+    if (st == NULL || r == NULL || !fits(r->key_id, sizeof(r->key_id)) ||
+            !fits(r->method, sizeof(r->method)))
+        return bad_arg(err, "a log record needs NUL-terminated key_id and method");
+    memset(&me, 0, sizeof(me));
+    me.rec = r;
+    me.err = err;
+    g = st->lg;
+    if (g == NULL || sem_init(&me.wake, 0, 0) != 0)
+        return log_write(st, &me, NULL, err);
+
+    (void)pthread_mutex_lock(&g->lock);
+    *g->tail = &me;
+    g->tail = &me.next;
+    leader = !g->leading;
+    g->leading = true;
+    (void)pthread_mutex_unlock(&g->lock);
+    if (!leader) {
+        log_sleep(&me);
+        if (me.state == LOG_DONE) {
+            (void)sem_destroy(&me.wake);
+            return me.rc;
+        }
+        assert(me.state == LOG_LEAD);
+    }
+
+    /* Lead: take the queue (this record is in it) and write it. */
+    (void)pthread_mutex_lock(&g->lock);
+    batch = g->head;
+    g->head = NULL;
+    g->tail = &g->head;
+    (void)pthread_mutex_unlock(&g->lock);
+    log_write_batch(st, batch);
+
+    /* The next leader, if records came meanwhile; then wake this batch's callers. */
+    (void)pthread_mutex_lock(&g->lock);
+    lead = g->head;
+    g->leading = lead != NULL;
+    (void)pthread_mutex_unlock(&g->lock);
+    for (w = batch; w != NULL; w = next) {
+        next = w->next; /* a woken caller returns, and its waiter goes */
+        if (w == &me)
+            continue;
+        w->state = LOG_DONE;
+        (void)sem_post(&w->wake);
+    }
+    if (lead != NULL) {
+        lead->state = LOG_LEAD;
+        (void)sem_post(&lead->wake);
+    }
+    (void)sem_destroy(&me.wake);
+    return me.rc;
 }
 
 static void read_log(struct q *q, struct tw_log_rec *r)
