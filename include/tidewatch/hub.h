@@ -108,6 +108,14 @@ int tw_hub_serve(struct tw_hub *hub, volatile sig_atomic_t *stop, struct tw_err 
 /* The port tw_hub_serve bound (from another thread), or 0 before it is bound. */
 unsigned tw_hub_port(struct tw_hub *hub);
 
+/*
+ * The STIX identity id the hub gives an organisation by name
+ * ("identity--" + UUIDv5 of the name in the hub's namespace), so the CLI, the
+ * admin API, the demo and an import name the same organisation alike.
+ * `out` receives at least 48 bytes.
+ */
+void tw_hub_org_identity(const char *name, char out[64]);
+
 /* ==== Keys ==== */
 
 /*

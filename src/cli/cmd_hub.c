@@ -17,10 +17,6 @@
 #include "tidewatch/time.h"
 #include "tidewatch/tlp.h"
 
-/* Namespace of the identities the hub makes for organisations (UUIDv5). */
-static const uint8_t org_ns[16] = { 0x7a, 0x1c, 0x4e, 0x52, 0x9b, 0x0d, 0x4f, 0x33, 0x8e, 0x61,
-    0x2d, 0x5b, 0x74, 0x69, 0x64, 0x65 };
-
 static int64_t now_us(void)
 {
     struct tw_time t = tw_time_now();
@@ -43,16 +39,6 @@ static struct tw_store *open_store(const char *prog, const char *db)
         return NULL;
     }
     return st;
-}
-
-static void org_identity(const char *name, char out[64])
-{
-    uint8_t u[16];
-    char s[TW_UUID_STRLEN];
-
-    tw_uuid_v5(org_ns, name, strlen(name), u);
-    tw_uuid_format(u, s);
-    (void)snprintf(out, 64, "identity--%s", s);
 }
 
 static int parse_role(const char *s, enum tw_role *out)
@@ -187,7 +173,7 @@ static int hub_init(int argc, char **argv)
     memset(&org, 0, sizeof(org));
     (void)snprintf(org.name, sizeof(org.name), "%s", org_name);
     (void)snprintf(org.sector, sizeof(org.sector), "%s", sector);
-    org_identity(org_name, org.identity_id);
+    tw_hub_org_identity(org_name, org.identity_id);
     if (tw_store_root_add(st, &root, &err) != TW_OK || tw_store_org_add(st, &org, &err) != TW_OK) {
         fprintf(stderr, "%s: %s\n", prog, err.msg);
         tw_store_close(st);
@@ -395,7 +381,7 @@ static int hub_org(int argc, char **argv)
     if (strcmp(verb, "add") == 0) {
         (void)snprintf(o.name, sizeof(o.name), "%s", argv[optind]);
         if (o.identity_id[0] == '\0')
-            org_identity(o.name, o.identity_id);
+            tw_hub_org_identity(o.name, o.identity_id);
         if (tw_store_org_add(st, &o, &err) != TW_OK) {
             fprintf(stderr, "%s: %s\n", prog, err.msg);
             status = TW_EXIT_ERROR;

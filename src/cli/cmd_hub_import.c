@@ -36,6 +36,7 @@
 #include "tidewatch/arena.h"
 #include "tidewatch/buf.h"
 #include "tidewatch/hash.h"
+#include "tidewatch/hub.h"
 #include "tidewatch/stix.h"
 #include "tidewatch/store.h"
 #include "tidewatch/str.h"
@@ -52,12 +53,6 @@
 #define IMPORT_ARENA_MAX    ((size_t)4 << 30)
 
 static const char *const prog = "tidewatch hub import";
-
-/* The namespace of the identities the hub makes for organisations (UUIDv5):
- * the same bytes as cmd_hub.c's, so `hub org add NAME` and an import name an
- * organisation with the same identity id. */
-static const uint8_t org_ns[16] = { 0x7a, 0x1c, 0x4e, 0x52, 0x9b, 0x0d, 0x4f, 0x33, 0x8e, 0x61,
-    0x2d, 0x5b, 0x74, 0x69, 0x64, 0x65 };
 
 /* ==== Types ==== */
 
@@ -1172,8 +1167,6 @@ static int map_org(const struct tw_org *o, void *arg)
 static int producer_org(struct import *im, const char *name)
 {
     char cut[TW_STORE_NAME_MAX];
-    uint8_t u[16];
-    char s[TW_UUID_STRLEN];
     int rc;
 
     copy_field(cut, sizeof(cut), name, "the producer", "its name");
@@ -1182,9 +1175,7 @@ static int producer_org(struct import *im, const char *name)
         return rc;
     memset(&im->producer, 0, sizeof(im->producer));
     (void)snprintf(im->producer.name, sizeof(im->producer.name), "%s", cut);
-    tw_uuid_v5(org_ns, im->producer.name, strlen(im->producer.name), u);
-    tw_uuid_format(u, s);
-    (void)snprintf(im->producer.identity_id, sizeof(im->producer.identity_id), "identity--%s", s);
+    tw_hub_org_identity(im->producer.name, im->producer.identity_id);
     rc = tw_store_org_add(im->st, &im->producer, &im->err);
     if (rc == TW_OK)
         printf("organisation \"%s\": created, producer of the imported objects\n",

@@ -64,20 +64,14 @@ static int64_t now_us(void)
 static int add_org(struct tw_store *st, const char *name, const char *sector, enum tw_role role,
         char key[TW_HUB_KEY_LEN + 1], int64_t *id, struct tw_err *err)
 {
-    static const uint8_t ns[16] = { 0x7a, 0x1c, 0x4e, 0x52, 0x9b, 0x0d, 0x4f, 0x33, 0x8e, 0x61,
-        0x2d, 0x5b, 0x74, 0x69, 0x64, 0x65 };
     struct tw_org o;
     struct tw_key k;
-    uint8_t u[16];
-    char us[TW_UUID_STRLEN];
     int rc;
 
     memset(&o, 0, sizeof(o));
     (void)snprintf(o.name, sizeof(o.name), "%s", name);
     (void)snprintf(o.sector, sizeof(o.sector), "%s", sector);
-    tw_uuid_v5(ns, name, strlen(name), u);
-    tw_uuid_format(u, us);
-    (void)snprintf(o.identity_id, sizeof(o.identity_id), "identity--%s", us);
+    tw_hub_org_identity(name, o.identity_id);
     if ((rc = tw_store_org_add(st, &o, err)) != TW_OK)
         return rc;
     memset(&k, 0, sizeof(k));

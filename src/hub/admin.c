@@ -149,13 +149,7 @@ static void orgs(struct tw_store *st, const struct tw__caller *who, const struct
         if (identity != NULL) {
             (void)snprintf(o.identity_id, sizeof(o.identity_id), "%s", identity);
         } else {
-            static const uint8_t ns[16] = { 0x7a, 0x1c, 0x4e, 0x52, 0x9b, 0x0d, 0x4f, 0x33, 0x8e,
-                0x61, 0x2d, 0x5b, 0x74, 0x69, 0x64, 0x65 };
-            uint8_t u[16];
-            char us[TW_UUID_STRLEN];
-            tw_uuid_v5(ns, o.name, strlen(o.name), u);
-            tw_uuid_format(u, us);
-            (void)snprintf(o.identity_id, sizeof(o.identity_id), "identity--%s", us);
+            tw_hub_org_identity(o.name, o.identity_id);
         }
         o.disclose_sightings = json_is_true(json_object_get(j, "disclose_sightings"));
         json_decref(j);

@@ -84,6 +84,20 @@ int tw_hub_key_check(struct tw_store *st, const char *presented, struct tw_key *
     return TW_OK;
 }
 
+/* ==== Organisation identities ==== */
+
+void tw_hub_org_identity(const char *name, char out[64])
+{
+    static const uint8_t ns[16] = { 0x7a, 0x1c, 0x4e, 0x52, 0x9b, 0x0d, 0x4f, 0x33, 0x8e, 0x61,
+        0x2d, 0x5b, 0x74, 0x69, 0x64, 0x65 };
+    uint8_t u[16];
+    char s[TW_UUID_STRLEN];
+
+    tw_uuid_v5(ns, name, strlen(name), u);
+    tw_uuid_format(u, s);
+    (void)snprintf(out, 64, "identity--%s", s);
+}
+
 /* ==== Rates ==== */
 
 bool tw__hub_rate_take(struct tw_hub *hub, const char *key_id, uint32_t per_min, int64_t now_us)
