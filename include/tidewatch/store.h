@@ -387,4 +387,14 @@ int tw_store_log_each(struct tw_store *st, tw_store_log_fn *fn, void *arg, struc
  */
 void tw_store_log_hash(const struct tw_log_rec *r, uint8_t out[32]);
 
+/*
+ * Walks the access log recomputing the chain. *n_ok receives the records that
+ * verify before the first that does not, *bad_seq that record's seq (0 when
+ * the chain is unbroken). `each` (may be NULL) sees every record read, the
+ * broken one included. Returns TW_OK whether or not the chain holds; an error
+ * only when the log cannot be read.
+ */
+int tw_store_log_verify(struct tw_store *st, tw_store_log_fn *each, void *arg, int64_t *n_ok,
+        int64_t *bad_seq, struct tw_err *err) TW_MUST_CHECK;
+
 #endif

@@ -51,6 +51,12 @@ int tw_cli_write(const char *path, const char *data, size_t len, struct tw_err *
  * a temporary file beside it, which is synced and renamed over the path. */
 int tw_cli_write_atomic(const char *path, const char *data, size_t len, struct tw_err *err);
 
+/*
+ * An API key from the first line of `file`, or else from TIDEWATCH_KEY, into
+ * out. Returns an exit status, having said what is wrong on stderr.
+ */
+int tw_cli_read_key(const char *prog, const char *file, char *out, size_t size);
+
 /* The family entry points (src/cli/cmd_<name>.c). */
 int tw_cmd_intel(int argc, char **argv);
 int tw_cmd_hunt(int argc, char **argv);

@@ -104,3 +104,28 @@ int tw_cli_write_atomic(const char *path, const char *data, size_t len, struct t
     tw_buf_cleanup(&tmp);
     return rc;
 }
+
+/* Reads the key from a file (first line) or the TIDEWATCH_KEY variable. */
+int tw_cli_read_key(const char *prog, const char *file, char *out, size_t size)
+{
+    const char *env = getenv("TIDEWATCH_KEY");
+
+    if (file != NULL) {
+        FILE *f = fopen(file, "r");
+        if (f == NULL || fgets(out, (int)size, f) == NULL) {
+            if (f != NULL)
+                (void)fclose(f);
+            fprintf(stderr, "%s: cannot read the key from %s\n", prog, file);
+            return TW_EXIT_ERROR;
+        }
+        (void)fclose(f);
+        out[strcspn(out, "\r\n")] = '\0';
+        return TW_EXIT_OK;
+    }
+    if (env == NULL || *env == '\0') {
+        fprintf(stderr, "%s: no key: --key-file FILE or TIDEWATCH_KEY\n", prog);
+        return TW_EXIT_USAGE;
+    }
+    (void)snprintf(out, size, "%s", env);
+    return TW_EXIT_OK;
+}

@@ -694,31 +694,16 @@ static const char log_help[] =
         "previous record by SHA-256. verify recomputes the chain and names the first\n"
         "record that does not match: exit 0 unbroken, 1 broken.\n";
 
-struct verify_state {
-    uint8_t prev[32];
-    int64_t n, bad_seq;
-    bool show;
-};
-
-static int verify_rec(const struct tw_log_rec *r, void *arg)
+/* Prints one access log record (hub log show). */
+static int show_rec(const struct tw_log_rec *r, void *arg)
 {
-    struct verify_state *v = arg;
-    uint8_t h[32];
+    char t[TW_TIME_STRLEN];
+    struct tw_time tt = { r->time / 1000000, (uint32_t)(r->time % 1000000) * 1000, 6 };
 
-    if (v->show) {
-        char t[TW_TIME_STRLEN];
-        struct tw_time tt = { r->time / 1000000, (uint32_t)(r->time % 1000000) * 1000, 6 };
-        (void)tw_time_format(&tt, 6, t);
-        printf("%lld %s %s %s %s %d %s\n", (long long)r->seq, t, r->key_id[0] ? r->key_id : "-",
-                r->method, r->path, r->status, r->ids);
-    }
-    tw_store_log_hash(r, h);
-    if (memcmp(r->prev, v->prev, 32) != 0 || memcmp(h, r->hash, 32) != 0) {
-        v->bad_seq = r->seq;
-        return 1;
-    }
-    memcpy(v->prev, h, 32);
-    v->n++;
+    (void)arg;
+    (void)tw_time_format(&tt, 6, t);
+    printf("%lld %s %s %s %s %d %s\n", (long long)r->seq, t, r->key_id[0] ? r->key_id : "-",
+            r->method, r->path, r->status, r->ids);
     return 0;
 }
 
@@ -728,7 +713,8 @@ static int hub_log(int argc, char **argv)
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
     static const char *const prog = "tidewatch hub log";
     const char *db = NULL;
-    struct verify_state v;
+    int64_t n_ok = 0, bad_seq = 0;
+    bool show;
     struct tw_store *st;
     struct tw_err err;
     int c, rc;
@@ -748,22 +734,21 @@ static int hub_log(int argc, char **argv)
         return tw_cli_usage_error(prog, "verify or show?");
     if ((st = open_store(prog, db)) == NULL)
         return db == NULL ? TW_EXIT_USAGE : TW_EXIT_ERROR;
-    memset(&v, 0, sizeof(v));
-    v.show = strcmp(argv[optind], "show") == 0;
+    show = strcmp(argv[optind], "show") == 0;
     tw_err_clear(&err);
-    rc = tw_store_log_each(st, verify_rec, &v, &err);
+    rc = tw_store_log_verify(st, show ? show_rec : NULL, NULL, &n_ok, &bad_seq, &err);
     tw_store_close(st);
-    if (rc < 0) {
+    if (rc != TW_OK) {
         fprintf(stderr, "%s: %s\n", prog, err.msg);
         return TW_EXIT_ERROR;
     }
-    if (v.bad_seq != 0) {
+    if (bad_seq != 0) {
         printf("access log BROKEN at record %lld (%lld records before it verify)\n",
-                (long long)v.bad_seq, (long long)v.n);
+                (long long)bad_seq, (long long)n_ok);
         return TW_EXIT_FINDINGS;
     }
-    if (!v.show)
-        printf("access log verifies: %lld records, chain unbroken\n", (long long)v.n);
+    if (!show)
+        printf("access log verifies: %lld records, chain unbroken\n", (long long)n_ok);
     return TW_EXIT_OK;
 }
 

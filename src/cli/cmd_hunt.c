@@ -450,18 +450,7 @@ static int report_sightings(
     struct tw_err err;
     int rc = TW_EXIT_OK;
 
-    if (o->key_file != NULL) {
-        FILE *f = fopen(o->key_file, "r");
-        if (f == NULL || fgets(key, sizeof(key), f) == NULL)
-            key[0] = '\0';
-        if (f != NULL)
-            (void)fclose(f);
-        key[strcspn(key, "\r\n")] = '\0';
-    } else if (getenv("TIDEWATCH_KEY") != NULL) {
-        (void)snprintf(key, sizeof(key), "%s", getenv("TIDEWATCH_KEY"));
-    }
-    if (key[0] == '\0') {
-        fprintf(stderr, "%s: --sightings-to needs a key (--key-file or TIDEWATCH_KEY)\n", prog);
+    if (tw_cli_read_key(prog, o->key_file, key, sizeof(key)) != TW_EXIT_OK) {
         json_decref(doc);
         return TW_EXIT_ERROR;
     }

@@ -20,31 +20,6 @@
 #include "tidewatch/taxii_client.h"
 #include "tidewatch/time.h"
 
-/* Reads the key from a file (first line) or the TIDEWATCH_KEY variable. */
-static int read_key(const char *prog, const char *file, char *out, size_t size)
-{
-    const char *env = getenv("TIDEWATCH_KEY");
-
-    if (file != NULL) {
-        FILE *f = fopen(file, "r");
-        if (f == NULL || fgets(out, (int)size, f) == NULL) {
-            if (f != NULL)
-                (void)fclose(f);
-            fprintf(stderr, "%s: cannot read the key from %s\n", prog, file);
-            return TW_EXIT_ERROR;
-        }
-        (void)fclose(f);
-        out[strcspn(out, "\r\n")] = '\0';
-        return TW_EXIT_OK;
-    }
-    if (env == NULL || *env == '\0') {
-        fprintf(stderr, "%s: no key: --key-file FILE or TIDEWATCH_KEY\n", prog);
-        return TW_EXIT_USAGE;
-    }
-    (void)snprintf(out, size, "%s", env);
-    return TW_EXIT_OK;
-}
-
 /* ==== pull ==== */
 
 static const char pull_help[] =
@@ -131,7 +106,7 @@ static int intel_pull(int argc, char **argv)
         json_decref(objects);
         return tw_cli_usage_error(prog, "needs --url and --output, and no other arguments");
     }
-    if ((status = read_key(prog, key_file, key, sizeof(key))) != TW_EXIT_OK) {
+    if ((status = tw_cli_read_key(prog, key_file, key, sizeof(key))) != TW_EXIT_OK) {
         json_decref(objects);
         return status;
     }
@@ -287,7 +262,7 @@ static int intel_push(int argc, char **argv)
     }
     if (tc.collection_url == NULL || optind + 1 != argc)
         return tw_cli_usage_error(prog, "needs --url and one BUNDLE");
-    if ((status = read_key(prog, key_file, key, sizeof(key))) != TW_EXIT_OK)
+    if ((status = tw_cli_read_key(prog, key_file, key, sizeof(key))) != TW_EXIT_OK)
         return status;
     tc.key = key;
     tw_err_clear(&err);

@@ -2445,3 +2445,43 @@ int tw_store_log_each(struct tw_store *st, tw_store_log_fn *fn, void *arg, struc
             return TW_OK;
     }
 }
+
+/* State of tw_store_log_verify's walk. */
+struct log_verify {
+    tw_store_log_fn *each;
+    void *arg;
+    uint8_t prev[32];
+    int64_t n_ok, bad_seq;
+};
+
+static int verify_one(const struct tw_log_rec *r, void *arg)
+{
+    struct log_verify *v = arg;
+    uint8_t h[32];
+
+    if (v->each != NULL && v->each(r, v->arg) != 0)
+        return 1;
+    tw_store_log_hash(r, h);
+    if (memcmp(r->prev, v->prev, sizeof(h)) != 0 || memcmp(h, r->hash, sizeof(h)) != 0) {
+        v->bad_seq = r->seq;
+        return 1;
+    }
+    memcpy(v->prev, h, sizeof(h));
+    v->n_ok++;
+    return 0;
+}
+
+int tw_store_log_verify(struct tw_store *st, tw_store_log_fn *each, void *arg, int64_t *n_ok,
+        int64_t *bad_seq, struct tw_err *err)
+{
+    struct log_verify v;
+    int rc;
+
+    memset(&v, 0, sizeof(v));
+    v.each = each;
+    v.arg = arg;
+    rc = tw_store_log_each(st, verify_one, &v, err);
+    *n_ok = v.n_ok;
+    *bad_seq = v.bad_seq;
+    return rc < 0 ? rc : TW_OK;
+}
