@@ -635,8 +635,9 @@ int tw_cmd_hunt(int argc, char **argv)
         w[i].cfg.shared = shared;
         w[i].cfg.max_flows = o.cfg.max_flows / n_workers ? o.cfg.max_flows / n_workers : 1;
         w[i].cfg.sink.alert = sink_alert;
-        w[i].cfg.sink.flow_end = sink_flow;
-        w[i].cfg.sink.metadata = sink_meta;
+        /* Only what is written: a hunt does less for a sink that reads less (JA3/JA4). */
+        w[i].cfg.sink.flow_end = o.flows ? sink_flow : NULL;
+        w[i].cfg.sink.metadata = o.metadata ? sink_meta : NULL;
         /* One hunt reads large files ahead on a helper thread; several keep the cores busy. */
         w[i].copts.io = n_workers > 1 ? TW_CAPTURE_IO_READ : TW_CAPTURE_IO_AUTO;
         w[i].sc.idx = idx;

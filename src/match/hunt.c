@@ -60,6 +60,13 @@ struct meta_block {
     struct tw_flow_meta m;   /* first: the part the sink sees */
     struct meta_chunk *more; /* newest first */
     uint32_t used;           /* bytes of store handed out */
+    /*
+     * The client's first bytes holding its ClientHello, kept while JA3 and JA4
+     * are not computed yet (fingerprints()): NULL once they are, or when the
+     * flow has none.
+     */
+    const uint8_t *hello;
+    uint32_t hello_len;
     _Alignas(8) unsigned char store[META_STORE];
 };
 
@@ -191,6 +198,8 @@ static struct meta_block *meta_of(struct tw_hunt *h, struct fstate *fs)
     b->m.tunnel = no_layers;
     b->more = NULL;
     b->used = 0;
+    b->hello = NULL;
+    b->hello_len = 0;
     h->st.meta_bytes += sizeof(*b);
     fs->meta = b;
     return b;
@@ -275,6 +284,31 @@ static const struct tw_flow_meta *meta_view(const struct fstate *fs)
     return fs->meta != NULL ? &fs->meta->m : NULL;
 }
 
+/*
+ * Computes the JA3 and JA4 of a ClientHello kept by on_tls. Hashing the
+ * lists is most of the cost of a ClientHello, and a fingerprint is needed
+ * only where something reads it: an index holding JA3 or JA4 indicators
+ * (on_tls computes them at once), and whatever hands the flow's metadata out
+ * (alerts, metadata and flow events, pattern verification), which calls this
+ * first. Output is the same either way.
+ */
+static void fingerprints(struct tw_hunt *h, struct fstate *fs)
+{
+    struct meta_block *b = fs->meta;
+    char ja3[TW_TLS_JA3_HEXLEN], ja4[TW_TLS_JA4_STRLEN];
+
+    if (b == NULL || b->hello == NULL)
+        return;
+    if (tw_tls_parse_client_hello(b->hello, b->hello_len, h->tls, NULL) == TW_OK) {
+        tw_tls_ja3_hash(h->tls, ja3);
+        tw_tls_ja4(h->tls, TW_JA4_TCP, ja4);
+        b->m.ja3 = meta_str(h, fs, ja3, strlen(ja3), sizeof(ja3));
+        b->m.ja4 = meta_str(h, fs, ja4, strlen(ja4), sizeof(ja4));
+    }
+    b->hello = NULL;
+    b->hello_len = 0;
+}
+
 static bool is_tunnel_layer(uint8_t kind)
 {
     return kind != TW_L_ETH && kind != TW_L_SLL && kind != TW_L_NULL && kind != TW_L_NONE;
@@ -330,6 +364,7 @@ static void emit(struct tw_hunt *h, const struct tw_flow *f, struct fstate *fs, 
     a.indicator = ind;
     a.field = field;
     a.value = value;
+    fingerprints(h, fs);
     a.meta = meta_view(fs);
     h->cfg.sink.alert(h->cfg.sink.ctx, &a);
 }
@@ -448,8 +483,10 @@ static void match_outer_again(
 static void note_meta(struct tw_hunt *h, const struct tw_packet *p, struct tw_flow *f,
         struct fstate *fs, enum tw_app app)
 {
-    if (h->cfg.sink.metadata != NULL)
+    if (h->cfg.sink.metadata != NULL) {
+        fingerprints(h, fs);
         h->cfg.sink.metadata(h->cfg.sink.ctx, p, f, meta_view(fs), app);
+    }
 }
 
 static void on_dns(struct tw_hunt *h, const struct tw_packet *p, struct tw_flow *f,
@@ -484,21 +521,31 @@ static void on_dns(struct tw_hunt *h, const struct tw_packet *p, struct tw_flow 
     note_meta(h, p, f, fs, TW_APP_DNS);
 }
 
+/* data[0, len): the client bytes hello was parsed from. */
 static void on_tls(struct tw_hunt *h, const struct tw_packet *p, struct tw_flow *f,
-        struct fstate *fs, const struct tw_tls_hello *hello)
+        struct fstate *fs, const struct tw_tls_hello *hello, const uint8_t *data, uint32_t len)
 {
     struct meta_block *b = meta_of(h, fs);
-    char ja3[TW_TLS_JA3_HEXLEN], ja4[TW_TLS_JA4_STRLEN];
+    uint8_t *keep;
 
     h->st.tls++;
     if (b == NULL)
         return;
     b->m.app = TW_APP_TLS;
     b->m.tls_sni = meta_str(h, fs, hello->sni, hello->sni_len, TW_META_NAME);
-    tw_tls_ja3_hash(hello, ja3);
-    tw_tls_ja4(hello, TW_JA4_TCP, ja4);
-    b->m.ja3 = meta_str(h, fs, ja3, strlen(ja3), sizeof(ja3));
-    b->m.ja4 = meta_str(h, fs, ja4, strlen(ja4), sizeof(ja4));
+    if (h->has[TW_INDEX_JA3] || h->has[TW_INDEX_JA4]) {
+        char ja3[TW_TLS_JA3_HEXLEN], ja4[TW_TLS_JA4_STRLEN];
+
+        tw_tls_ja3_hash(hello, ja3);
+        tw_tls_ja4(hello, TW_JA4_TCP, ja4);
+        b->m.ja3 = meta_str(h, fs, ja3, strlen(ja3), sizeof(ja3));
+        b->m.ja4 = meta_str(h, fs, ja4, strlen(ja4), sizeof(ja4));
+    } else if ((keep = meta_alloc(h, fs, len, 1)) != NULL) {
+        /* Fingerprints later, if anything reads them (fingerprints()). */
+        memcpy(keep, data, len);
+        b->hello = keep;
+        b->hello_len = len;
+    }
     match_domain(h, p, f, fs, b->m.tls_sni, "tls.sni");
     match_str(h, p, f, fs, TW_INDEX_JA3, b->m.ja3, "tls.ja3.hash");
     match_str(h, p, f, fs, TW_INDEX_JA4, b->m.ja4, "tls.ja4");
@@ -617,7 +664,7 @@ static void parse_stream(struct tw_hunt *h, const struct tw_packet *p, struct tw
             }
             rc = tw_tls_parse_client_hello(data, len, h->tls, NULL);
             if (rc == TW_OK)
-                on_tls(h, p, f, fs, h->tls);
+                on_tls(h, p, f, fs, h->tls, data, len);
             break;
         case TW_PROTO_HTTP: {
             struct tw_http_request r;
@@ -946,6 +993,8 @@ static void on_flow_end(struct tw_flow *f, enum tw_flow_end why, void *arg)
     size_t n_un = 0;
     const uint32_t *un = tw_index_unindexed(h->idx, &n_un);
 
+    if (fs->cand.n > 0 || n_un > 0 || h->cfg.sink.flow_end != NULL)
+        fingerprints(h, fs);
     if (fs->cand.n > 0 || n_un > 0) {
         json_t *obs = observation(f, meta_view(fs));
         if (obs == NULL) {
