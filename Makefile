@@ -19,7 +19,7 @@ build: deps
 demo: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release
-	./build/release/tidewatch demo
+	./build/release/tidewatch demo --audit-html build/release/audit-demo.html
 
 test: deps
 	cmake --preset asan >/dev/null

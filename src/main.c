@@ -15,6 +15,7 @@ static const struct tw_cmd commands[] = {
     { "intel", tw_cmd_intel, "validate, convert, index and look up threat intelligence" },
     { "hunt", tw_cmd_hunt, "hunt packet captures for the intelligence, through every tunnel" },
     { "hub", tw_cmd_hub, "the TAXII 2.1 sharing hub: organisations, keys, TLP, access log" },
+    { "audit", tw_cmd_audit, "audit device configurations: hardening, tradecraft, CVEs, drift" },
     { "demo", tw_cmd_demo, "run the intelligence workflow on the embedded sample bundle" },
 };
 

@@ -140,9 +140,10 @@ struct tw_devconf {
     /* Operational outputs: op[k].child lists their lines (depth 0) when op_present[k]. */
     struct tw_cfg_node op[TW_OP_COUNT];
     bool op_present[TW_OP_COUNT];
-    uint32_t n_lines;    /* lines of the file */
-    uint32_t n_nodes;    /* statements in the tree */
-    size_t bytes;        /* size of the file */
+    const char *op_path[TW_OP_COUNT]; /* the file each output came from ("" when none given) */
+    uint32_t n_lines;                 /* lines of the file */
+    uint32_t n_nodes;                 /* statements in the tree */
+    size_t bytes;                     /* size of the file */
     uint32_t n_warnings; /* warnings raised (only the first TW_CFG_MAX_WARNINGS are kept) */
     const struct tw_cfg_warning *warnings;
     struct tw__devconf_mem *mem; /* private */
@@ -178,6 +179,12 @@ int tw_devconf_parse(const char *text, size_t len, const char *path, enum tw_pla
  */
 int tw_devconf_add_output(struct tw_devconf *d, enum tw_opout kind, const char *text, size_t len,
         struct tw_err *err) TW_MUST_CHECK;
+/*
+ * The same, naming the file the output came from (path may be NULL): findings
+ * on the output's lines point at that file (d->op_path[kind]).
+ */
+int tw_devconf_add_output_file(struct tw_devconf *d, enum tw_opout kind, const char *text,
+        size_t len, const char *path, struct tw_err *err) TW_MUST_CHECK;
 
 void tw_devconf_free(struct tw_devconf *d);
 

@@ -372,6 +372,8 @@ static void finish_device(struct tw__cfg_ctx *c)
     struct tw_devconf *d = c->d;
     struct tw__meta *m = &c->meta;
 
+    for (unsigned k = 0; k < TW_OP_COUNT; k++)
+        d->op_path[k] = "";
     if (is_ios_family(d->platform) && (m->says_xe || tw__train_is_xe(m->train)))
         d->platform = TW_PLAT_IOSXE;
     if (m->version.len > 0) {
@@ -496,6 +498,12 @@ void tw_devconf_free(struct tw_devconf *d)
 int tw_devconf_add_output(
         struct tw_devconf *d, enum tw_opout kind, const char *text, size_t len, struct tw_err *err)
 {
+    return tw_devconf_add_output_file(d, kind, text, len, NULL, err);
+}
+
+int tw_devconf_add_output_file(struct tw_devconf *d, enum tw_opout kind, const char *text,
+        size_t len, const char *path, struct tw_err *err)
+{
     struct tw__devconf_mem *m;
     struct tw_cfg_node *head = NULL, *tail = NULL;
     struct tw__meta meta;
@@ -560,6 +568,11 @@ int tw_devconf_add_output(
     d->op[kind].child = head;
     d->op[kind].text = op_names[kind];
     d->op_present[kind] = true;
+    d->op_path[kind] = "";
+    if (path != NULL && (d->op_path[kind] = arena_str(m, path, strlen(path))) == NULL) {
+        d->op_path[kind] = "";
+        goto nomem;
+    }
     if (kind == TW_OP_SHOW_VERSION) {
         if (is_ios_family(d->platform) && meta.says_xe)
             d->platform = TW_PLAT_IOSXE;

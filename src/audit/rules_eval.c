@@ -680,6 +680,9 @@ static int emit(struct ev *ev, size_t rule_no, const struct tw__rule *r, const s
     memset(&f, 0, sizeof(f));
     f.device = d->name != NULL ? d->name : "";
     f.file = d->path != NULL ? d->path : "";
+    if (h->doc > 0 && h->doc <= TW_OP_COUNT && d->op_path[h->doc - 1] != NULL &&
+            d->op_path[h->doc - 1][0] != '\0')
+        f.file = d->op_path[h->doc - 1];
     f.platform = d->platform;
     f.rule = rule_no;
     f.rule_id = r->info.id;

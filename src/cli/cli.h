@@ -62,9 +62,12 @@ int tw_cmd_intel(int argc, char **argv);
 int tw_cmd_hunt(int argc, char **argv);
 int tw_cmd_demo(int argc, char **argv);
 int tw_cmd_hub(int argc, char **argv);
+int tw_cmd_audit(int argc, char **argv);
 /* `tidewatch hub import` (cmd_hub_import.c), a row of the hub family's table. */
 int tw_hub_import(int argc, char **argv);
 /* The sharing loop of `tidewatch demo` through a live hub (demo_hub.c). */
 int tw_demo_hub(void);
+/* Step 9 of `tidewatch demo`: the sample fleet audited (demo_audit.c); html_path may be NULL. */
+int tw_demo_audit(const char *html_path);
 
 #endif

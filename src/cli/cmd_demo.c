@@ -2,7 +2,9 @@
  * cmd_demo.c: `tidewatch demo`, the intelligence workflow on the sample
  * bundle compiled into the binary (samples/intel/salt-typhoon-demo.json):
  * check it, count it, look values up, verify a behaviour pattern against
- * observations, read its TLP markings and export it for sensors.
+ * observations, read its TLP markings and export it for sensors; then hunt a
+ * capture, share through a hub and audit a sample fleet of device
+ * configurations (demo_audit.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +27,7 @@ extern const unsigned char tw_demo_capture[];
 extern const unsigned long tw_demo_capture_len;
 
 static const char demo_help[] =
-        "usage: tidewatch demo [--write-bundle FILE]\n"
+        "usage: tidewatch demo [--write-bundle FILE] [--audit-html FILE]\n"
         "\n"
         "Run the intelligence workflow on the sample bundle built into tidewatch: a\n"
         "demonstration package about Salt Typhoon with indicators under every TLP\n"
@@ -35,6 +37,8 @@ static const char demo_help[] =
         "options:\n"
         "      --write-bundle FILE   also write the sample bundle to FILE, to try the\n"
         "                            'tidewatch intel' commands on it\n"
+        "      --audit-html FILE     also write the sample fleet's audit report (step 9)\n"
+        "                            as one HTML page\n"
         "  -h, --help                this help\n";
 
 /* Two observation sets for the "GRE then SSH within 10 minutes" behaviour rule. */
@@ -193,13 +197,14 @@ static void tlp_demo(const struct tw_stix_bundle *b)
 int tw_cmd_demo(int argc, char **argv)
 {
     static const struct option opts[] = { { "write-bundle", required_argument, NULL, 'w' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+        { "audit-html", required_argument, NULL, 'a' }, { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 } };
     static const char *const lookups[] = { "203.0.113.17", "192.0.2.200", "2001:db8:5a17::41",
         "Telemetry-Update.example.", "mx1.cdn-edge-sync.example",
         "http://TELEMETRY-UPDATE.example:80/fw/update.bin#top",
         "A3C1F0D5E2B8497C6D1E0F9A8B7C6D5E4F3A2B1C0D9E8F7A6B5C4D3E2F1A0B9C", "192.0.2.110",
         "198.51.100.99", "8.8.8.8" };
-    const char *write_to = NULL;
+    const char *write_to = NULL, *audit_html = NULL;
     struct tw_stix_bundle *b = NULL;
     struct tw_index *idx = NULL;
     struct tw_err err;
@@ -211,6 +216,9 @@ int tw_cmd_demo(int argc, char **argv)
         switch (c) {
             case 'w':
                 write_to = optarg;
+                break;
+            case 'a':
+                audit_html = optarg;
                 break;
             case 'h':
                 fputs(demo_help, stdout);
@@ -278,11 +286,16 @@ int tw_cmd_demo(int argc, char **argv)
     if (tw_demo_hub() != TW_EXIT_OK)
         status = TW_EXIT_ERROR;
 
+    heading("9. Audit the fleet's configurations   (tidewatch audit)");
+    if (tw_demo_audit(audit_html) != TW_EXIT_OK)
+        status = TW_EXIT_ERROR;
+
     printf("\nTry it yourself: tidewatch demo --write-bundle demo.json; then\n"
            "  tidewatch intel check demo.json\n"
            "  tidewatch intel lookup -i demo.json 203.0.113.17\n"
            "  tidewatch intel convert --to suricata -o /tmp demo.json\n"
-           "  tidewatch hunt -i demo.json --sightings sightings.json CAPTURE.pcap\n");
+           "  tidewatch hunt -i demo.json --sightings sightings.json CAPTURE.pcap\n"
+           "  tidewatch audit --intel demo.json --baseline samples/audit/baseline samples/audit\n");
     tw_stix_bundle_free(b);
     return status == TW_EXIT_FINDINGS ? TW_EXIT_ERROR : status;
 }
