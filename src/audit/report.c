@@ -572,11 +572,11 @@ void tw__report_summary_text(const struct tw_report *r, FILE *out)
     for (int s = TW_SEV_COUNT - 1; s >= 0; s--)
         fprintf(out, " %llu %s%s", (unsigned long long)r->counts[s],
                 tw_severity_name((enum tw_severity)s), s > 0 ? "," : "\n");
-    fputs("worst per device    ", out);
+    fputs("devices by worst    ", out);
     for (int s = TW_SEV_COUNT - 1; s >= 0; s--)
         fprintf(out, " %llu %s,", (unsigned long long)worst[s],
                 tw_severity_name((enum tw_severity)s));
-    fprintf(out, " %llu without findings\n", (unsigned long long)clean);
+    fprintf(out, " %llu with no finding\n", (unsigned long long)clean);
 }
 
 static int write_text(const struct tw_report *r, FILE *out)

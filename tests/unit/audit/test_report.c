@@ -185,8 +185,8 @@ static void report_text_groups_by_device_then_severity(void **state)
     assert_non_null(strstr(t, "devices with errors  1\n"));
     assert_non_null(
             strstr(t, "findings             4: 1 critical, 1 high, 1 medium, 1 low, 0 info\n"));
-    assert_non_null(strstr(t, "worst per device     1 critical, 0 high, 1 medium, 0 low, 0 info, 0 "
-                              "without findings\n"));
+    assert_non_null(strstr(t, "devices by worst     1 critical, 0 high, 1 medium, 0 low, 0 info, 0 "
+                              "with no finding\n"));
     free(t);
     tw_report_free(r);
 }
