@@ -389,6 +389,9 @@ static void send_page(struct req *r, struct tw_obj_query *q, int mode, bool must
     pg.disclose = json_object();
     tw_buf_init(&pg.items, rs->body.max);
     q->with_json = mode == 0;
+    /* Room for a page of typical objects at once, rather than growing by doubling. */
+    if (mode == 0 && tw_buf_reserve(&pg.items, TW_MIN(q->limit, (size_t)1000) * 1024) != TW_OK)
+        tw_buf_reset(&pg.items); /* no room at once: it grows row by row */
     rc = tw_store_objects_query(r->st, q, page_row, &pg, &more, NULL);
     json_decref(pg.disclose);
     if (rc != TW_OK || pg.rc != TW_OK) {
@@ -402,7 +405,9 @@ static void send_page(struct req *r, struct tw_obj_query *q, int mode, bool must
         return;
     }
     tw_buf_reset(&rs->body);
-    rc = tw_buf_putc(&rs->body, '{');
+    rc = tw_buf_reserve(&rs->body, pg.items.len + 128);
+    if (rc == TW_OK)
+        rc = tw_buf_putc(&rs->body, '{');
     if (rc == TW_OK && (pg.n > 0 || more))
         rc = tw_buf_puts(&rs->body, more ? "\"more\":true" : "\"more\":false");
     if (rc == TW_OK && more) {
@@ -506,6 +511,68 @@ static const char *version_of(const struct tw_stix_object *o)
     return v != NULL ? v : "";
 }
 
+/* Appends s as a JSON string exactly as jansson's json_dumps writes one. */
+static int jansson_string(struct tw_buf *b, const char *s)
+{
+    size_t run = 0, i;
+    int rc = tw_buf_putc(b, '"');
+
+    for (i = 0; rc == TW_OK && s[i] != '\0'; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        char esc[8];
+
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        switch (ch) {
+            case '"':
+            case '\\':
+                esc[0] = '\\';
+                esc[1] = (char)ch;
+                esc[2] = '\0';
+                break;
+            case '\b':
+                memcpy(esc, "\\b", 3);
+                break;
+            case '\f':
+                memcpy(esc, "\\f", 3);
+                break;
+            case '\n':
+                memcpy(esc, "\\n", 3);
+                break;
+            case '\r':
+                memcpy(esc, "\\r", 3);
+                break;
+            case '\t':
+                memcpy(esc, "\\t", 3);
+                break;
+            default:
+                (void)snprintf(esc, sizeof(esc), "\\u%04X", ch);
+                break;
+        }
+        rc = tw_buf_append(b, s + run, i - run);
+        if (rc == TW_OK)
+            rc = tw_buf_puts(b, esc);
+        run = i + 1;
+    }
+    if (rc == TW_OK)
+        rc = tw_buf_append(b, s + run, i - run);
+    return rc == TW_OK ? tw_buf_putc(b, '"') : rc;
+}
+
+/* Appends one success of a status, {"id":...,"version":...}, after a comma unless first. */
+static int success_text(struct tw_buf *b, bool first, const char *id, const char *version)
+{
+    int rc = tw_buf_puts(b, first ? "{\"id\":" : ",{\"id\":");
+
+    if (rc == TW_OK)
+        rc = jansson_string(b, id != NULL ? id : "");
+    if (rc == TW_OK)
+        rc = tw_buf_puts(b, ",\"version\":");
+    if (rc == TW_OK)
+        rc = jansson_string(b, version);
+    return rc == TW_OK ? tw_buf_putc(b, '}') : rc;
+}
+
 static void status_detail(json_t *list, const char *id, const char *version, const char *msg)
 {
     json_t *d = json_pack("{s:s, s:s}", "id", id != NULL ? id : "", "version", version);
@@ -515,6 +582,83 @@ static void status_detail(json_t *list, const char *id, const char *version, con
     json_array_append_new(list, d);
 }
 
+/* Members of every object in v (duplicates merged, as parsed); SIZE_MAX when too deep to count. */
+static size_t tree_members(const json_t *v, int depth)
+{
+    size_t n = 0;
+    const json_t *x;
+
+    if (depth > TW_TAXII_SPAN_DEPTH)
+        return SIZE_MAX;
+    if (json_is_object(v)) {
+        const char *k;
+
+        json_object_foreach((json_t *)(uintptr_t)v, k, x)
+        {
+            size_t m = tree_members(x, depth + 1);
+
+            if (m == SIZE_MAX)
+                return SIZE_MAX;
+            n += 1 + m;
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+
+        json_array_foreach(v, i, x)
+        {
+            size_t m = tree_members(x, depth + 1);
+
+            if (m == SIZE_MAX)
+                return SIZE_MAX;
+            n += m;
+        }
+    }
+    return n;
+}
+
+/*
+ * The text stored for the valid object o, element `elem` of the envelope's
+ * objects: what json_dumps(JSON_COMPACT | JSON_PRESERVE_ORDER) writes for
+ * it. GET returns this text as it is, and a later POST of the same version
+ * is a duplicate only when its text is the same bytes, so every POST must
+ * give the same bytes for the same object. When the scan of the body
+ * vouches for the element's own bytes (sp, see taxii_int.h), and its
+ * members are those of the parsed object (no duplicate key), those bytes
+ * are that text once the whitespace between tokens is dropped: they are
+ * used as they are, or compacted into the arena, instead of serialising
+ * the tree again. Returns TW_ENOMEM when there is no room.
+ */
+static int object_text(struct req *r, const struct tw_stix_object *o, const json_t *elem,
+        const struct tw_taxii_span *sp, const char **out, size_t *len)
+{
+    char *text, *copy;
+
+    if (sp != NULL && sp->canonical && elem == o->json && json_is_object(o->json) &&
+            tree_members(o->json, 0) == sp->n_members) {
+        const char *src = r->rq->body + sp->off;
+
+        if (!sp->has_space) {
+            *out = src;
+            *len = sp->len;
+            return TW_OK;
+        }
+        copy = tw_arena_alloc(&r->arena, sp->len);
+        if (copy == NULL)
+            return TW_ENOMEM;
+        *len = tw__taxii_compact(src, sp->len, copy);
+        *out = copy;
+        return TW_OK;
+    }
+    text = json_dumps(o->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    *len = text != NULL ? strlen(text) : 0;
+    copy = text != NULL ? tw_arena_alloc(&r->arena, *len + 1) : NULL;
+    if (copy != NULL)
+        memcpy(copy, text, *len + 1);
+    free(text);
+    *out = copy;
+    return copy != NULL ? TW_OK : TW_ENOMEM;
+}
+
 static void post_objects(struct req *r, const struct tw_collection *c)
 {
     const struct tw_http_req *rq = r->rq;
@@ -522,15 +666,23 @@ static void post_objects(struct req *r, const struct tw_collection *c)
     struct org_map om = { json_object() };
     struct tw_obj_in *in = NULL;
     enum tw_obj_result *res = NULL;
+    struct tw_taxii_span *spans = NULL;
+    const json_t *objects;
     size_t n, n_in = 0, *map = NULL;
-    json_t *succ = json_array(), *fail = json_array(), *status = NULL, *details = NULL;
+    json_t *fail = json_array();
+    struct tw_buf succ, details, *body;
+    size_t n_succ = 0;
+    char *fail_text = NULL;
+    int rc;
     struct tw_err err;
     struct tw_time now = tw_time_now();
     int64_t now_us = now.sec * 1000000 + now.nsec / 1000;
     struct tw_status_rec sr;
     uint8_t uuid[16];
-    char *details_text = NULL, ts[TW_TIME_STRLEN];
+    char ts[TW_TIME_STRLEN];
 
+    tw_buf_init(&succ, r->rs->body.max);
+    tw_buf_init(&details, r->rs->body.max);
     if (rq->body_too_large) {
         tw__hub_send_error(r->rs, 413, "Request too large", "The body exceeds max_content_length.");
         goto out;
@@ -545,12 +697,19 @@ static void post_objects(struct req *r, const struct tw_collection *c)
         tw__hub_send_error(r->rs, 422, "Unprocessable envelope", err.msg);
         goto out;
     }
-    if (!json_is_array(json_object_get(tw_stix_bundle_json(b), "objects"))) {
+    objects = json_object_get(tw_stix_bundle_json(b), "objects");
+    if (!json_is_array(objects)) {
         tw__hub_send_error(
                 r->rs, 422, "Unprocessable envelope", "The body is not a TAXII envelope.");
         goto out;
     }
     n = tw_stix_bundle_count(b);
+    /* The objects' own bytes, when the scan finds exactly the elements jansson parsed. */
+    spans = n > 0 ? tw_arena_alloc(&r->arena, n * sizeof(*spans)) : NULL;
+    if (spans != NULL &&
+            (json_array_size(objects) != n ||
+                    tw__taxii_object_spans(rq->body, rq->body_len, spans, n) != (long)n))
+        spans = NULL;
     in = tw_calloc(n ? n : 1, sizeof(*in));
     res = tw_calloc(n ? n : 1, sizeof(*res));
     map = tw_calloc(n ? n : 1, sizeof(*map));
@@ -563,7 +722,6 @@ static void post_objects(struct req *r, const struct tw_collection *c)
         const struct tw_stix_object *o = tw_stix_bundle_object(b, i);
         struct tw_obj_in *x = &in[n_in];
         const char *msg = NULL;
-        char *text, *copy;
         long nr;
         int64_t *ids;
 
@@ -579,17 +737,11 @@ static void post_objects(struct req *r, const struct tw_collection *c)
             status_detail(fail, o->id, version_of(o), msg != NULL ? msg : "invalid object");
             continue;
         }
-        text = json_dumps(o->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        copy = text != NULL ? tw_arena_alloc(&r->arena, strlen(text) + 1) : NULL;
-        if (copy == NULL) {
-            free(text);
+        if (object_text(r, o, json_array_get(objects, i), spans != NULL ? &spans[i] : NULL,
+                    &x->json, &x->json_len) != TW_OK) {
             status_detail(fail, o->id, version_of(o), "out of memory");
             continue;
         }
-        memcpy(copy, text, strlen(text) + 1);
-        free(text);
-        x->json = copy;
-        x->json_len = strlen(copy);
         x->id = o->id;
         x->type = o->type;
         x->spec_version = json_string_value(json_object_get(o->json, "spec_version"));
@@ -630,15 +782,23 @@ static void post_objects(struct req *r, const struct tw_collection *c)
         tw__hub_send_error(r->rs, 500, "Internal error", "The objects could not be stored.");
         goto out;
     }
-    for (size_t k = 0; k < n_in; k++) {
+    /*
+     * The successes (most of a status) are written as text, the few failures
+     * with jansson; both exactly as json_dumps wrote the whole status.
+     */
+    rc = tw_buf_putc(&succ, '[');
+    for (size_t k = 0; k < n_in && rc == TW_OK; k++) {
         if (res[k] == TW_OBJ_CONFLICT)
             status_detail(fail, in[k].id, in[k].version,
                     "this version exists with other content; change modified");
         else
-            status_detail(succ, in[k].id, in[k].version, NULL);
+            rc = success_text(&succ, n_succ++ == 0, in[k].id, in[k].version);
     }
+    if (rc == TW_OK)
+        rc = tw_buf_putc(&succ, ']');
+    fail_text = json_dumps(fail, JSON_COMPACT | JSON_PRESERVE_ORDER);
     memset(&sr, 0, sizeof(sr));
-    if (tw_uuid_v4(uuid) != TW_OK) {
+    if (rc != TW_OK || fail_text == NULL || tw_uuid_v4(uuid) != TW_OK) {
         tw__hub_send_error(r->rs, 500, "Internal error", NULL);
         goto out;
     }
@@ -647,29 +807,50 @@ static void post_objects(struct req *r, const struct tw_collection *c)
     sr.org = r->org.id;
     sr.request_time = now_us;
     sr.total = n;
-    sr.success = json_array_size(succ);
+    sr.success = n_succ;
     sr.failure = json_array_size(fail);
-    details = json_pack("{s:O, s:O}", "successes", succ, "failures", fail);
-    details_text = details != NULL ? json_dumps(details, JSON_COMPACT) : NULL;
-    sr.details = details_text;
-    if (details_text == NULL || tw_store_status_put(r->st, &sr, NULL) != TW_OK) {
+    rc = tw_buf_puts(&details, "{\"successes\":");
+    if (rc == TW_OK)
+        rc = tw_buf_append(&details, succ.ptr, succ.len);
+    if (rc == TW_OK)
+        rc = tw_buf_puts(&details, ",\"failures\":");
+    if (rc == TW_OK)
+        rc = tw_buf_puts(&details, fail_text);
+    if (rc == TW_OK)
+        rc = tw_buf_putc(&details, '}');
+    sr.details = rc == TW_OK ? details.ptr : NULL;
+    if (sr.details == NULL || tw_store_status_put(r->st, &sr, NULL) != TW_OK) {
         tw__hub_send_error(r->rs, 500, "Internal error", NULL);
         goto out;
     }
     tw__taxii_time(now_us, ts);
-    status = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "id", sr.id, "status", "complete",
-            "request_timestamp", ts, "total_count", (json_int_t)sr.total, "success_count",
-            (json_int_t)sr.success, "failure_count", (json_int_t)sr.failure, "pending_count",
-            (json_int_t)0);
-    if (status != NULL && sr.success > 0)
-        json_object_set(status, "successes", succ);
-    if (status != NULL && sr.failure > 0)
-        json_object_set(status, "failures", fail);
-    tw__hub_send_json(r->rs, 202, status);
+    body = &r->rs->body;
+    tw_buf_reset(body);
+    rc = tw_buf_printf(body,
+            "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\","
+            "\"total_count\":%zu,\"success_count\":%zu,\"failure_count\":%zu,"
+            "\"pending_count\":0",
+            sr.id, ts, sr.total, sr.success, sr.failure);
+    if (rc == TW_OK && sr.success > 0)
+        rc = tw_buf_puts(body, ",\"successes\":");
+    if (rc == TW_OK && sr.success > 0)
+        rc = tw_buf_append(body, succ.ptr, succ.len);
+    if (rc == TW_OK && sr.failure > 0)
+        rc = tw_buf_puts(body, ",\"failures\":");
+    if (rc == TW_OK && sr.failure > 0)
+        rc = tw_buf_puts(body, fail_text);
+    if (rc == TW_OK)
+        rc = tw_buf_putc(body, '}');
+    if (rc != TW_OK) {
+        tw__hub_send_json(r->rs, 202, NULL); /* the same 500 as a status json_dumps failed on */
+        goto out;
+    }
+    r->rs->status = 202;
+    r->rs->content_type = TAXII_MEDIA;
 out:
-    free(details_text);
-    json_decref(details);
-    json_decref(succ);
+    free(fail_text);
+    tw_buf_cleanup(&details);
+    tw_buf_cleanup(&succ);
     json_decref(fail);
     json_decref(om.by_name);
     tw_free(in);

@@ -45,4 +45,36 @@ int tw__taxii_credentials(const char *authorization, char *key, size_t size);
 /* A TAXII timestamp (six fractional digits) from microseconds; out >= TW_TIME_STRLEN. */
 void tw__taxii_time(int64_t us, char *out);
 
+/*
+ * One element of the "objects" array of a POSTed envelope, as bytes of the
+ * request body. `canonical` says that those bytes, once the whitespace
+ * between tokens is dropped, are exactly what jansson's json_dumps(JSON_COMPACT
+ * | JSON_PRESERVE_ORDER) writes for the parsed element: no number with a
+ * fraction or an exponent, no -0, no string escape but \" \\ \b \f \n \r \t.
+ * Duplicate keys are the one difference the bytes cannot show (jansson keeps
+ * the last value): `n_members` counts the members of every object in the
+ * element, duplicates included, for the caller to compare with the tree.
+ */
+struct tw_taxii_span {
+    size_t off;       /* first byte of the element in the body */
+    size_t len;       /* its length */
+    size_t n_members; /* object members at every depth */
+    bool canonical;   /* compact JSON as jansson writes it, whitespace aside */
+    bool has_space;   /* whitespace between its tokens (tw__taxii_compact removes it) */
+};
+
+/*
+ * Finds the elements of the top-level "objects" array of a JSON text that
+ * jansson has accepted, filling spans[0..cap). Returns how many there are,
+ * or -1 when the scan cannot vouch for them: not an object with exactly one
+ * "objects" member (key written without escapes) holding an array, more than
+ * cap elements, nesting deeper than TW_TAXII_SPAN_DEPTH, or anything that is
+ * not well-formed JSON. Never reads outside body[0..len).
+ */
+#define TW_TAXII_SPAN_DEPTH 64
+long tw__taxii_object_spans(const char *body, size_t len, struct tw_taxii_span *spans, size_t cap);
+/* Copies len bytes of JSON text without the whitespace between tokens; returns the length written.
+ */
+size_t tw__taxii_compact(const char *src, size_t len, char *dst);
+
 #endif

@@ -1,7 +1,8 @@
 /*
  * taxii_req.c: the parts of a TAXII 2.1 request that are pure text: media
  * types (Accept with q-values, Content-Type), query filters, the paging
- * cursor, credentials. See taxii_int.h.
+ * cursor, credentials, and where each object of a POSTed envelope lies in
+ * the body. See taxii_int.h.
  */
 #include <string.h>
 
@@ -404,4 +405,347 @@ void tw__taxii_time(int64_t us, char *out)
     t.nsec = (uint32_t)((us - t.sec * 1000000) * 1000);
     t.frac_digits = 6;
     (void)tw_time_format(&t, 6, out);
+}
+
+/* ==== Envelope elements as bytes (POST) ==== */
+
+/*
+ * A scan over JSON text that jansson has already accepted, strict anyway:
+ * anything unexpected ends it with false, and the caller then serialises
+ * the parsed objects as before. The counters describe the element of
+ * "objects" being scanned.
+ */
+struct jscan {
+    const char *p, *end;
+    int depth;
+    bool in_element;
+    bool canonical;
+    bool space;
+    size_t members;
+};
+
+static bool js_is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void js_skip(struct jscan *s)
+{
+    const char *p = s->p;
+
+    while (p < s->end && js_is_space(*p))
+        p++;
+    if (p != s->p && s->in_element)
+        s->space = true;
+    s->p = p;
+}
+
+/* Whether the next byte is c (and there is one). */
+static bool js_at(const struct jscan *s, char c)
+{
+    return s->p < s->end && *s->p == c;
+}
+
+/*
+ * Bytes of the word w that are '"', '\\' or below 0x20 have their high bit
+ * set in the result (no false negatives; a byte above 0x7f can be flagged
+ * too, and is then looked at one byte at a time).
+ */
+static uint64_t js_special(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+    return ((q - ones) | (b - ones) | (w - ones * 0x20)) & highs;
+}
+
+/* A string from its opening quote. */
+static bool js_string(struct jscan *s)
+{
+    const char *p = s->p + 1;
+
+    for (;;) {
+        const char *stop;
+
+        /* eight plain bytes at a time; a word that may hold a special byte, one by one */
+        while (s->end - p >= 8) {
+            uint64_t w;
+
+            memcpy(&w, p, sizeof(w));
+            if (js_special(w) != 0)
+                break;
+            p += 8;
+        }
+        stop = s->end - p >= 8 ? p + 8 : s->end;
+        while (p < stop && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+            p++;
+        if (p == stop && p < s->end)
+            continue; /* nothing special in that word after all (bytes above 0x7f) */
+        if (p >= s->end || (unsigned char)*p < 0x20)
+            return false;
+        if (*p == '"')
+            break;
+        if (s->end - p < 2)
+            return false;
+        switch (p[1]) {
+            case '"':
+            case '\\':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't':
+                p += 2; /* as jansson writes it */
+                break;
+            case '/':
+                s->canonical = false; /* written back as a plain '/' */
+                p += 2;
+                break;
+            case 'u':
+                if (s->end - p < 6 || !tw_ascii_isxdigit(p[2]) || !tw_ascii_isxdigit(p[3]) ||
+                        !tw_ascii_isxdigit(p[4]) || !tw_ascii_isxdigit(p[5]))
+                    return false;
+                s->canonical = false; /* written back as UTF-8, or in another case */
+                p += 6;
+                break;
+            default:
+                return false;
+        }
+    }
+    s->p = p + 1;
+    return true;
+}
+
+static const char *js_digits(const char *p, const char *end)
+{
+    while (p < end && tw_ascii_isdigit(*p))
+        p++;
+    return p;
+}
+
+/* A number; only integers other than -0 come back from jansson as they were written. */
+static bool js_number(struct jscan *s)
+{
+    const char *p = s->p, *int_start;
+    bool neg = false;
+
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
+    int_start = p;
+    if (p >= s->end || !tw_ascii_isdigit(*p))
+        return false;
+    p = *p == '0' ? p + 1 : js_digits(p, s->end);
+    if (neg && p - int_start == 1 && *int_start == '0')
+        s->canonical = false;
+    if (p < s->end && *p == '.') {
+        s->canonical = false;
+        p++;
+        if (p >= s->end || !tw_ascii_isdigit(*p))
+            return false;
+        p = js_digits(p, s->end);
+    }
+    if (p < s->end && (*p == 'e' || *p == 'E')) {
+        s->canonical = false;
+        p++;
+        if (p < s->end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= s->end || !tw_ascii_isdigit(*p))
+            return false;
+        p = js_digits(p, s->end);
+    }
+    s->p = p;
+    return true;
+}
+
+static bool js_word(struct jscan *s, const char *w, size_t n)
+{
+    if ((size_t)(s->end - s->p) < n || memcmp(s->p, w, n) != 0)
+        return false;
+    s->p += n;
+    return true;
+}
+
+static bool js_value(struct jscan *s);
+
+/* An object or an array from its opening bracket. */
+static bool js_container(struct jscan *s, bool object)
+{
+    char close = object ? '}' : ']';
+
+    if (++s->depth > TW_TAXII_SPAN_DEPTH)
+        return false;
+    s->p++;
+    js_skip(s);
+    if (js_at(s, close)) {
+        s->p++;
+        s->depth--;
+        return true;
+    }
+    for (;;) {
+        if (object) {
+            if (!js_at(s, '"') || !js_string(s))
+                return false;
+            js_skip(s);
+            if (!js_at(s, ':'))
+                return false;
+            s->p++;
+            js_skip(s);
+            s->members++;
+        }
+        if (!js_value(s))
+            return false;
+        js_skip(s);
+        if (js_at(s, close))
+            break;
+        if (!js_at(s, ','))
+            return false;
+        s->p++;
+        js_skip(s);
+    }
+    s->p++;
+    s->depth--;
+    return true;
+}
+
+static bool js_value(struct jscan *s)
+{
+    if (s->p >= s->end)
+        return false;
+    switch (*s->p) {
+        case '{':
+            return js_container(s, true);
+        case '[':
+            return js_container(s, false);
+        case '"':
+            return js_string(s);
+        case 't':
+            return js_word(s, "true", 4);
+        case 'f':
+            return js_word(s, "false", 5);
+        case 'n':
+            return js_word(s, "null", 4);
+        default:
+            return js_number(s);
+    }
+}
+
+/* The "objects" array from its opening bracket: one span per element. */
+static long js_elements(struct jscan *s, const char *body, struct tw_taxii_span *spans, size_t cap)
+{
+    size_t n = 0;
+
+    if (!js_at(s, '[') || ++s->depth > TW_TAXII_SPAN_DEPTH)
+        return -1;
+    s->p++;
+    js_skip(s);
+    if (js_at(s, ']')) {
+        s->p++;
+        s->depth--;
+        return 0;
+    }
+    for (;;) {
+        struct tw_taxii_span *sp;
+
+        if (n == cap)
+            return -1;
+        sp = &spans[n++];
+        sp->off = (size_t)(s->p - body);
+        s->in_element = true;
+        s->canonical = true;
+        s->space = false;
+        s->members = 0;
+        if (!js_value(s))
+            return -1;
+        s->in_element = false;
+        sp->len = (size_t)(s->p - body) - sp->off;
+        sp->n_members = s->members;
+        sp->canonical = s->canonical;
+        sp->has_space = s->space;
+        js_skip(s);
+        if (js_at(s, ']'))
+            break;
+        if (!js_at(s, ','))
+            return -1;
+        s->p++;
+        js_skip(s);
+    }
+    s->p++;
+    s->depth--;
+    return (long)n;
+}
+
+long tw__taxii_object_spans(const char *body, size_t len, struct tw_taxii_span *spans, size_t cap)
+{
+    struct jscan s;
+    long n = -1;
+
+    memset(&s, 0, sizeof(s));
+    s.p = body;
+    s.end = body + len;
+    js_skip(&s);
+    if (!js_at(&s, '{'))
+        return -1;
+    s.p++;
+    s.depth = 1;
+    js_skip(&s);
+    if (js_at(&s, '}'))
+        return -1; /* no "objects" */
+    for (;;) {
+        const char *key = s.p;
+        bool is_objects;
+
+        if (!js_at(&s, '"') || !js_string(&s))
+            return -1;
+        is_objects = s.p - key == 9 && memcmp(key, "\"objects\"", 9) == 0;
+        js_skip(&s);
+        if (!js_at(&s, ':'))
+            return -1;
+        s.p++;
+        js_skip(&s);
+        if (is_objects) {
+            if (n >= 0)
+                return -1; /* a second "objects": jansson kept the last one */
+            n = js_elements(&s, body, spans, cap);
+            if (n < 0)
+                return -1;
+        } else if (!js_value(&s)) {
+            return -1;
+        }
+        js_skip(&s);
+        if (js_at(&s, '}'))
+            break;
+        if (!js_at(&s, ','))
+            return -1;
+        s.p++;
+        js_skip(&s);
+    }
+    s.p++;
+    js_skip(&s);
+    return s.p == s.end ? n : -1;
+}
+
+size_t tw__taxii_compact(const char *src, size_t len, char *dst)
+{
+    size_t n = 0;
+    bool in_string = false;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = src[i];
+
+        if (in_string) {
+            dst[n++] = c;
+            if (c == '\\' && i + 1 < len)
+                dst[n++] = src[++i];
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+            dst[n++] = c;
+        } else if (!js_is_space(c)) {
+            dst[n++] = c;
+        }
+    }
+    return n;
 }

@@ -30,87 +30,115 @@
 
 /* ==== Paths and problems ==== */
 
-static bool key_is_plain(const char *key)
+static bool key_is_plain(const char *key, size_t len)
 {
-    if (key[0] == '\0') {
+    if (len == 0) {
         return false;
     }
-    for (const char *p = key; *p != '\0'; p++) {
-        if (!tw_ascii_isalpha(*p) && !tw_ascii_isdigit(*p) && *p != '_' && *p != '-') {
+    for (size_t i = 0; i < len; i++) {
+        char ch = key[i];
+
+        if (!tw_ascii_isalpha(ch) && !tw_ascii_isdigit(ch) && ch != '_' && ch != '-') {
             return false;
         }
     }
     return true;
 }
 
-/* Appends text to the path when all of it fits; returns the mark for pop. */
-static size_t push_text(struct tw__stix_ctx *c, const char *text, size_t n)
+/* The text of one step, as seg[] of at least TW_STIX_MAX_PATH + 8 bytes; its length. */
+static size_t seg_text(const struct tw__stix_seg *sg, char *seg, size_t cap)
 {
-    size_t mark = c->path_len;
+    size_t n = 0, len;
+    const char *key = sg->key;
 
-    if (c->overflow > 0 || n > TW_STIX_MAX_PATH - c->path_len) {
-        c->overflow++;
-        return SIZE_MAX;
+    if (key == NULL) {
+        int w = snprintf(seg, cap, "[%zu]", sg->n);
+
+        return w < 0 ? cap : (size_t)w;
     }
-    memcpy(c->path + c->path_len, text, n);
-    c->path_len += n;
-    c->path[c->path_len] = '\0';
+    len = sg->n == SIZE_MAX ? strlen(key) : strnlen(key, sg->n);
+    if (key_is_plain(key, len)) {
+        if (len + 1 >= cap)
+            return cap;
+        seg[n++] = '.';
+        memcpy(seg + n, key, len);
+        return n + len;
+    }
+    /* ['key'] with quotes, backslashes and control bytes escaped */
+    seg[n++] = '[';
+    seg[n++] = '\'';
+    for (size_t i = 0; i < len && n + 6 < cap; i++) {
+        unsigned char ch = (unsigned char)key[i];
+
+        if (ch == '\'' || ch == '\\') {
+            seg[n++] = '\\';
+            seg[n++] = (char)ch;
+        } else if (ch < 0x20 || ch == 0x7f) {
+            n += (size_t)snprintf(seg + n, cap - n, "\\x%02x", ch);
+        } else {
+            seg[n++] = (char)ch;
+        }
+    }
+    seg[n++] = '\'';
+    seg[n++] = ']';
+    return n;
+}
+
+/*
+ * Writes "$" and the steps into out (TW_STIX_MAX_PATH + 4 bytes). A step
+ * that does not fit whole in TW_STIX_MAX_PATH, and every step after it, is
+ * left out, and "..." ends the path instead.
+ */
+static void path_text(const struct tw__stix_ctx *c, char *out)
+{
+    char seg[TW_STIX_MAX_PATH + 8];
+    size_t len = 1, n_kept = TW_MIN(c->n_segs, (size_t)TW__STIX_MAX_SEGS);
+    bool cut = n_kept < c->n_segs;
+
+    out[0] = '$';
+    for (size_t i = 0; i < n_kept; i++) {
+        size_t n = seg_text(&c->segs[i], seg, sizeof(seg));
+
+        if (n >= sizeof(seg) || n > TW_STIX_MAX_PATH - len) {
+            cut = true;
+            break;
+        }
+        memcpy(out + len, seg, n);
+        len += n;
+    }
+    if (cut) {
+        memcpy(out + len, "...", 3);
+        len += 3;
+    }
+    out[len] = '\0';
+}
+
+static size_t push_seg(struct tw__stix_ctx *c, const char *key, size_t n)
+{
+    size_t mark = c->n_segs;
+
+    if (mark < TW__STIX_MAX_SEGS) {
+        c->segs[mark].key = key;
+        c->segs[mark].n = n;
+    }
+    c->n_segs++;
     return mark;
 }
 
 size_t tw__stix_push_key(struct tw__stix_ctx *c, const char *key)
 {
-    char seg[TW_STIX_MAX_PATH + 8];
-    size_t n = 0;
-
-    if (key_is_plain(key)) {
-        int w = snprintf(seg, sizeof(seg), ".%s", key);
-
-        n = w < 0 ? sizeof(seg) : (size_t)w;
-    } else {
-        /* ['key'] with quotes, backslashes and control bytes escaped */
-        seg[n++] = '[';
-        seg[n++] = '\'';
-        for (const char *p = key; *p != '\0' && n + 6 < sizeof(seg); p++) {
-            unsigned char ch = (unsigned char)*p;
-
-            if (ch == '\'' || ch == '\\') {
-                seg[n++] = '\\';
-                seg[n++] = (char)ch;
-            } else if (ch < 0x20 || ch == 0x7f) {
-                n += (size_t)snprintf(seg + n, sizeof(seg) - n, "\\x%02x", ch);
-            } else {
-                seg[n++] = (char)ch;
-            }
-        }
-        seg[n++] = '\'';
-        seg[n++] = ']';
-    }
-    if (n >= sizeof(seg)) {
-        c->overflow++;
-        return SIZE_MAX;
-    }
-    return push_text(c, seg, n);
+    return push_seg(c, key, SIZE_MAX);
 }
 
 size_t tw__stix_push_index(struct tw__stix_ctx *c, size_t i)
 {
-    char seg[32];
-    int n = snprintf(seg, sizeof(seg), "[%zu]", i);
-
-    return push_text(c, seg, (size_t)n);
+    return push_seg(c, NULL, i);
 }
 
 void tw__stix_pop(struct tw__stix_ctx *c, size_t mark)
 {
-    if (mark == SIZE_MAX) {
-        assert(c->overflow > 0);
-        c->overflow--;
-        return;
-    }
-    assert(mark <= c->path_len);
-    c->path_len = mark;
-    c->path[mark] = '\0';
+    assert(mark <= c->n_segs);
+    c->n_segs = mark;
 }
 
 static void add_problem(struct tw_stix_bundle *b, enum tw_stix_severity sev, size_t index,
@@ -168,7 +196,7 @@ void tw__stix_report(struct tw__stix_ctx *c, enum tw_stix_severity sev, const ch
     va_start(ap, fmt);
     (void)vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    (void)snprintf(path, sizeof(path), "%s%s", c->path, c->overflow > 0 ? "..." : "");
+    path_text(c, path);
     if (c->obj != NULL) {
         if (sev == TW_STIX_ERROR) {
             c->obj->n_errors++;
@@ -184,12 +212,13 @@ void tw__stix_report(struct tw__stix_ctx *c, enum tw_stix_severity sev, const ch
 
 static void ctx_doc(struct tw__stix_ctx *c, struct tw_stix_bundle *b)
 {
-    memset(c, 0, sizeof(*c));
+    /* segs[] is read only below n_segs: not cleared, it is most of the context */
     c->b = b;
+    c->obj = NULL;
     c->index = TW_NOPOS;
     c->label = b->id != NULL ? b->id : "bundle";
-    c->path[0] = '$';
-    c->path_len = 1;
+    c->label_buf[0] = '\0';
+    c->n_segs = 0;
 }
 
 /* Points the context at objects[i] (or at the root for a single object). */
@@ -275,20 +304,18 @@ static size_t scan_path(struct tw__stix_ctx *c, const char *text, size_t len, si
         }
     }
     for (size_t d = 0; d < depth && d < SCAN_MAX_DEPTH; d++) {
-        char key[TW_STIX_MAX_PATH + 1];
-
         if (st[d].is_array) {
             (void)tw__stix_push_index(c, st[d].index);
             if (d == 1 && objects_array) {
                 obj_index = st[d].index;
             }
         } else {
-            size_t n = TW_MIN(st[d].key_len, sizeof(key) - 1);
+            /* the key's raw bytes in the text, at most TW_STIX_MAX_PATH of them */
+            const char *key = text + st[d].key_off;
+            size_t n = strnlen(key, TW_MIN(st[d].key_len, (size_t)TW_STIX_MAX_PATH));
 
-            memcpy(key, text + st[d].key_off, n);
-            key[n] = '\0';
-            (void)tw__stix_push_key(c, key);
-            objects_array = d == 0 && strcmp(key, "objects") == 0;
+            (void)push_seg(c, key, n);
+            objects_array = d == 0 && n == 7 && memcmp(key, "objects", 7) == 0;
         }
     }
     tw_free(st);

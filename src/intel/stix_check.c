@@ -829,8 +829,10 @@ static unsigned family_of(enum tw_stix_kind kind, const char *type)
 
 static bool is_common(const char *key, unsigned fam)
 {
+    /* (the first byte first: this runs for every key of every object) */
     for (size_t i = 0; i < TW_ARRAY_LEN(common_props); i++) {
-        if ((common_props[i].families & fam) != 0 && strcmp(key, common_props[i].name) == 0) {
+        if ((common_props[i].families & fam) != 0 && key[0] == common_props[i].name[0] &&
+                strcmp(key, common_props[i].name) == 0) {
             return true;
         }
     }
@@ -843,7 +845,7 @@ static const struct tw__stix_prop *table_find(const struct tw__stix_type *t, con
         return NULL;
     }
     for (const struct tw__stix_prop *p = t->props; p->name != NULL; p++) {
-        if (strcmp(p->name, key) == 0) {
+        if (p->name[0] == key[0] && strcmp(p->name, key) == 0) {
             return p;
         }
     }

@@ -46,16 +46,32 @@ struct tw_stix_bundle {
     bool oom; /* an allocation failed while recording */
 };
 
-/* Where the checker is. The path always starts with "$". */
+/* One step of a JSON path: an object key, or an array index when key is NULL. */
+struct tw__stix_seg {
+    const char *key; /* borrowed: must outlive the push (jansson keys, literals) */
+    size_t n;        /* the key's length (SIZE_MAX: up to its NUL), or the index */
+};
+
+/*
+ * Steps kept for the path. Each step is at least two characters (".k",
+ * "[0]", "['']"), so steps past this many never fit in TW_STIX_MAX_PATH.
+ */
+#define TW__STIX_MAX_SEGS (TW_STIX_MAX_PATH / 2)
+
+/*
+ * Where the checker is. The path always starts with "$". Pushing a step
+ * only records it: the text (".key", "['key']", "[i]", cut with "..." past
+ * TW_STIX_MAX_PATH) is formatted by tw__stix_report, as most checks report
+ * nothing.
+ */
 struct tw__stix_ctx {
     struct tw_stix_bundle *b;
     struct tw_stix_object *obj; /* NULL for document-level checks */
     size_t index;               /* obj's index, or TW_NOPOS */
     const char *label;          /* id, "objects[N]" or the bundle's label */
     char label_buf[48];
-    char path[TW_STIX_MAX_PATH + 1];
-    size_t path_len;
-    unsigned overflow; /* pushes that did not fit */
+    size_t n_segs; /* steps pushed, including any past segs[] */
+    struct tw__stix_seg segs[TW__STIX_MAX_SEGS];
 };
 
 /* Property value kinds the tables use. */
@@ -108,7 +124,10 @@ struct tw__stix_type {
 
 void tw__stix_report(struct tw__stix_ctx *c, enum tw_stix_severity sev, const char *fmt, ...)
         TW_PRINTF(3, 4);
-/* Pushes ".key" (or "['key']") / "[i]" on the path; returns the mark for pop. */
+/*
+ * Pushes ".key" (or "['key']") / "[i]" on the path; returns the mark for pop.
+ * The key is borrowed until it is popped.
+ */
 size_t tw__stix_push_key(struct tw__stix_ctx *c, const char *key);
 size_t tw__stix_push_index(struct tw__stix_ctx *c, size_t i);
 void tw__stix_pop(struct tw__stix_ctx *c, size_t mark);

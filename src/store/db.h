@@ -52,6 +52,9 @@ struct tw__db_ops {
     void (*close)(struct tw__db *db);
     int (*exec)(struct tw__db *db, const char *sql, struct tw_err *err);
     int (*prepare)(struct tw__db *db, const char *sql, struct tw__stmt **out, struct tw_err *err);
+    /* optional (NULL: prepare): see tw__db_prepare_insert */
+    int (*prepare_insert)(
+            struct tw__db *db, const char *sql, struct tw__stmt **out, struct tw_err *err);
     void (*bind_int)(struct tw__stmt *s, int i, int64_t v);
     void (*bind_text)(struct tw__stmt *s, int i, const char *p, size_t len);
     void (*bind_blob)(struct tw__stmt *s, int i, const void *p, size_t len);
@@ -118,6 +121,22 @@ static inline int TW_MUST_CHECK tw__db_prepare(
         struct tw__db *db, const char *sql, struct tw__stmt **out, struct tw_err *err)
 {
     return db->ops->prepare(db, sql, out, err);
+}
+
+/*
+ * Prepares "INSERT INTO t (...) VALUES (...) RETURNING k" of one row, where
+ * k is t's integer key (SQLite: INTEGER PRIMARY KEY, the rowid), without
+ * ON CONFLICT. Stepping it gives the one row, k alone, as the statement
+ * would; a driver may run the INSERT without the RETURNING clause and make
+ * that row itself. SQLite's RETURNING stores the row in a temporary table
+ * and reads it back: about a quarter of the cost of adding an object.
+ */
+static inline int TW_MUST_CHECK tw__db_prepare_insert(
+        struct tw__db *db, const char *sql, struct tw__stmt **out, struct tw_err *err)
+{
+    if (db->ops->prepare_insert == NULL)
+        return db->ops->prepare(db, sql, out, err);
+    return db->ops->prepare_insert(db, sql, out, err);
 }
 
 /* Binds placeholder $i (1-based). Values are copied before the call returns. */

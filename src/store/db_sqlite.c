@@ -32,6 +32,7 @@
 
 #include "db.h"
 #include "tidewatch/alloc.h"
+#include "tidewatch/str.h"
 
 /* How long a connection waits for another one's write lock before TW_EDB. */
 #define TW_SQLITE_BUSY_TIMEOUT_MS 10000
@@ -71,12 +72,22 @@ static struct writer_lock *writer_locks;
 /* The largest n of a "$n" placeholder that gets a slot in sqlite_stmt.params. */
 #define TW_SQLITE_MAX_PARAM 65535
 
+/* Where a statement from op_prepare_insert is: it makes its one row itself. */
+enum key_row {
+    KEY_ROW_NONE = 0, /* an ordinary statement */
+    KEY_ROW_READY,    /* not stepped since the last reset */
+    KEY_ROW_GIVEN,    /* the row (key) is current */
+    KEY_ROW_DONE,
+};
+
 struct sqlite_stmt {
     struct tw__stmt base;
     sqlite3_stmt *s;
     int bind_rc;  /* first failed bind since the last reset, as a TW_E* code */
     int *params;  /* params[n]: SQLite's index of "$n", 0 when the statement has none */
     int n_params; /* entries in params */
+    enum key_row key_row;
+    int64_t key; /* the inserted rowid, while key_row is KEY_ROW_GIVEN */
 };
 
 static const struct tw__db_ops sqlite_ops;
@@ -289,6 +300,40 @@ static int op_prepare(struct tw__db *db, const char *sql, struct tw__stmt **out,
     return TW_OK;
 }
 
+/*
+ * tw__db_prepare_insert: the INSERT without its " RETURNING k" (k the
+ * rowid alias), the row made from sqlite3_last_insert_rowid when the
+ * statement inserted its row.
+ */
+static int op_prepare_insert(
+        struct tw__db *db, const char *sql, struct tw__stmt **out, struct tw_err *err)
+{
+    static const char kw[] = " RETURNING ";
+    const char *ret = NULL, *k;
+    struct tw__stmt *s = NULL;
+    char *text;
+    int rc;
+
+    *out = NULL;
+    for (const char *p = strstr(sql, kw); p != NULL; p = strstr(p + 1, kw))
+        ret = p;
+    if (ret == NULL || strncmp(sql, "INSERT INTO ", 12) != 0 || strstr(sql, "ON CONFLICT") != NULL)
+        return TW_E_HERE(err, TW_EINVAL, TW_NOPOS, "sqlite: not an INSERT ... RETURNING key");
+    for (k = ret + sizeof(kw) - 1; *k == '_' || tw_ascii_isalpha(*k) || tw_ascii_isdigit(*k); k++)
+        continue;
+    if (*k != '\0' || k == ret + sizeof(kw) - 1)
+        return TW_E_HERE(err, TW_EINVAL, TW_NOPOS, "sqlite: not an INSERT ... RETURNING key");
+    text = tw_strndup(sql, (size_t)(ret - sql));
+    if (text == NULL)
+        return TW_E_HERE(err, TW_ENOMEM, TW_NOPOS, "sqlite: out of memory");
+    rc = op_prepare(db, text, &s, err);
+    tw_free(text);
+    if (rc == TW_OK && s != NULL)
+        ((struct sqlite_stmt *)s)->key_row = KEY_ROW_READY;
+    *out = s;
+    return rc;
+}
+
 static void op_bind_int(struct tw__stmt *s, int i, int64_t v)
 {
     struct sqlite_stmt *st = (struct sqlite_stmt *)s;
@@ -331,9 +376,23 @@ static int op_step(struct tw__stmt *s, struct tw_err *err)
 
     if (st->bind_rc != TW_OK)
         return TW_E_HERE(err, st->bind_rc, TW_NOPOS, "sqlite: bind: %s", tw_strerror(st->bind_rc));
+    if (st->key_row == KEY_ROW_GIVEN || st->key_row == KEY_ROW_DONE) {
+        st->key_row = KEY_ROW_DONE;
+        return TW__DB_DONE;
+    }
     rc = sqlite3_step(st->s);
     if (rc == SQLITE_ROW)
         return TW__DB_ROW;
+    if (rc == SQLITE_DONE && st->key_row == KEY_ROW_READY) {
+        sqlite3 *h = sqlite3_db_handle(st->s);
+
+        st->key_row = KEY_ROW_DONE;
+        if (sqlite3_changes(h) != 1)
+            return TW__DB_DONE; /* no row inserted: RETURNING gives none */
+        st->key = (int64_t)sqlite3_last_insert_rowid(h);
+        st->key_row = KEY_ROW_GIVEN;
+        return TW__DB_ROW;
+    }
     if (rc == SQLITE_DONE)
         return TW__DB_DONE;
     return fail(sqlite3_db_handle(st->s), rc, "step", err);
@@ -341,7 +400,11 @@ static int op_step(struct tw__stmt *s, struct tw_err *err)
 
 static int64_t op_column_int(struct tw__stmt *s, int i)
 {
-    return (int64_t)sqlite3_column_int64(((struct sqlite_stmt *)s)->s, i);
+    struct sqlite_stmt *st = (struct sqlite_stmt *)s;
+
+    if (st->key_row == KEY_ROW_GIVEN)
+        return i == 0 ? st->key : 0;
+    return (int64_t)sqlite3_column_int64(st->s, i);
 }
 
 static const char *op_column_text(struct tw__stmt *s, int i, size_t *len)
@@ -386,6 +449,8 @@ static void op_reset(struct tw__stmt *s)
     /* sqlite3_reset repeats the last step's error, which was reported then. */
     (void)sqlite3_reset(st->s);
     st->bind_rc = TW_OK;
+    if (st->key_row != KEY_ROW_NONE)
+        st->key_row = KEY_ROW_READY;
 }
 
 static void op_finalize(struct tw__stmt *s)
@@ -435,6 +500,7 @@ static const struct tw__db_ops sqlite_ops = {
     .close = op_close,
     .exec = op_exec,
     .prepare = op_prepare,
+    .prepare_insert = op_prepare_insert,
     .bind_int = op_bind_int,
     .bind_text = op_bind_text,
     .bind_blob = op_bind_blob,
@@ -523,7 +589,12 @@ int tw__db_open_sqlite(
             return TW_E_HERE(err, TW_ENOTFOUND, TW_NOPOS, "no store at %s", path);
         return TW_E_HERE(err, TW_EIO, TW_NOPOS, "cannot open %s: %s", path, strerror(errno));
     }
-    rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE, NULL);
+    /*
+     * NOMUTEX: a store handle is used by one thread at a time (store.h), so
+     * SQLite's per-connection mutex, taken by every step, bind and column
+     * call, only cost time (about a tenth of a page's instructions).
+     */
+    rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         rc = fail(h, rc, "open", err);
         (void)sqlite3_close(h);

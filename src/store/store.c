@@ -78,7 +78,6 @@ enum stmt_id {
     S_COLL_STAMP,
     S_COLL_LOCK,
     S_OBJ_FIND,
-    S_OBJ_ANY,
     S_OBJ_INSERT,
     S_OBJ_ORG,
     S_OBJ_KEY,
@@ -205,9 +204,10 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_COLL_STAMP] = "UPDATE collections SET last_added = CASE WHEN last_added >= $2"
                      " THEN last_added + 1 ELSE $2 END WHERE id = $1 RETURNING last_added",
     [S_COLL_LOCK] = "UPDATE collections SET last_added = last_added WHERE id = $1 RETURNING id",
-    [S_OBJ_FIND] = "SELECT seq, body FROM objects WHERE collection = $1 AND stix_id = $2"
-                   " AND version = $3",
-    [S_OBJ_ANY] = "SELECT 1 FROM objects WHERE collection = $1 AND stix_id = $2 LIMIT 1",
+    /* Every version of the id, in one index seek: whether one is $3, and that one's body. */
+    [S_OBJ_FIND] = "SELECT CASE WHEN version = $3 THEN 1 ELSE 0 END,"
+                   " CASE WHEN version = $3 THEN body END FROM objects"
+                   " WHERE collection = $1 AND stix_id = $2",
     /* $15: the three flags, 1 for an id's only version, else 0 until repaired. */
     [S_OBJ_INSERT] = "INSERT INTO objects (collection, stix_id, type, spec_version, version, vkey,"
                      " date_added, tlp, producer_org, producer_key, is_first, is_last,"
@@ -269,6 +269,15 @@ static int bad_arg(struct tw_err *err, const char *what)
 
 /* ==== Statement use ==== */
 
+static int stmt_prepare(
+        struct tw_store *st, enum stmt_id id, struct tw__stmt **out, struct tw_err *err)
+{
+    /* The hot INSERT ... RETURNING seq (db.h, tw__db_prepare_insert). */
+    if (id == S_OBJ_INSERT)
+        return tw__db_prepare_insert(st->db, stmt_sql[id], out, err);
+    return tw__db_prepare(st->db, stmt_sql[id], out, err);
+}
+
 static int q_get(struct tw_store *st, enum stmt_id id, struct q *q, struct tw_err *err)
 {
     q->st = st;
@@ -276,7 +285,7 @@ static int q_get(struct tw_store *st, enum stmt_id id, struct q *q, struct tw_er
     q->slot = -1;
     if (!st->busy[id]) {
         if (st->cache[id] == NULL) {
-            int rc = tw__db_prepare(st->db, stmt_sql[id], &st->cache[id], err);
+            int rc = stmt_prepare(st, id, &st->cache[id], err);
 
             if (rc != TW_OK)
                 return rc;
@@ -286,7 +295,7 @@ static int q_get(struct tw_store *st, enum stmt_id id, struct q *q, struct tw_er
         q->slot = (int)id;
         return TW_OK;
     }
-    return tw__db_prepare(st->db, stmt_sql[id], &q->s, err);
+    return stmt_prepare(st, id, &q->s, err);
 }
 
 static void q_put(struct q *q)
@@ -1364,54 +1373,37 @@ static int add_sighting(struct tw_store *st, int64_t collection, int64_t produce
     return rc;
 }
 
-/* Looks for (collection, id, version): *found, and whether its body is the same bytes. */
+/*
+ * Looks for the versions of o's id in the collection: *other when there is
+ * any, *found when one is o's version, and *same when that one's body is the
+ * same bytes.
+ */
 static int find_version(struct tw_store *st, int64_t collection, const struct tw_obj_in *o,
-        bool *found, bool *same, struct tw_err *err)
+        bool *found, bool *same, bool *other, struct tw_err *err)
 {
     struct q q;
     int rc = q_get(st, S_OBJ_FIND, &q, err);
 
     *found = false;
     *same = false;
+    *other = false;
     if (rc != TW_OK)
         return rc;
     q_int(&q, 1, collection);
     q_str(&q, 2, o->id);
     q_str(&q, 3, o->version);
-    rc = q_step(&q, err);
-    if (rc == TW__DB_ROW) {
-        size_t len;
-        const char *body = c_text(&q, 1, &len);
+    while ((rc = q_step(&q, err)) == TW__DB_ROW) {
+        *other = true;
+        if (c_int(&q, 0) != 0) {
+            size_t len;
+            const char *body = c_text(&q, 1, &len);
 
-        *found = true;
-        *same = len == o->json_len && memcmp(body, o->json, len) == 0;
-        rc = TW_OK;
-    } else if (rc == TW__DB_DONE) {
-        rc = TW_OK;
+            *found = true;
+            *same = len == o->json_len && memcmp(body, o->json, len) == 0;
+        }
     }
     q_put(&q);
-    return rc;
-}
-
-/* Whether the collection holds any version of id. */
-static int id_present(
-        struct tw_store *st, int64_t collection, const char *id, bool *present, struct tw_err *err)
-{
-    struct q q;
-    int rc = q_get(st, S_OBJ_ANY, &q, err);
-
-    *present = false;
-    if (rc != TW_OK)
-        return rc;
-    q_int(&q, 1, collection);
-    q_str(&q, 2, id);
-    rc = q_step(&q, err);
-    if (rc == TW__DB_ROW || rc == TW__DB_DONE) {
-        *present = rc == TW__DB_ROW;
-        rc = TW_OK;
-    }
-    q_put(&q);
-    return rc;
+    return rc == TW__DB_DONE ? TW_OK : rc;
 }
 
 /*
@@ -1427,7 +1419,7 @@ static int add_one(struct tw_store *st, int64_t collection, int64_t producer, in
     struct rel r;
     int64_t vkey, seq = 0;
     struct q q;
-    int rc = find_version(st, collection, o, &found, &same, err);
+    int rc = find_version(st, collection, o, &found, &same, &other, err);
 
     *repair = false;
     if (rc != TW_OK)
@@ -1436,9 +1428,6 @@ static int add_one(struct tw_store *st, int64_t collection, int64_t producer, in
         *result = same ? TW_OBJ_DUPLICATE : TW_OBJ_CONFLICT;
         return TW_OK;
     }
-    rc = id_present(st, collection, o->id, &other, err);
-    if (rc != TW_OK)
-        return rc;
     if (version_key(o->version, &vkey) != TW_OK)
         return TW_E_HERE(err, TW_EINVAL, TW_NOPOS, "bad version %s", o->version);
     rc = rel_parse(o, &r, err);
@@ -1793,19 +1782,36 @@ static int objects_prepare(struct tw_store *st, const struct tw_obj_query *q, co
         return rc;
     }
     /*
-     * Two index ranges, each ordered and limited, merged: the rest of the
+     * Two index ranges merged in (date_added, seq) order: the rest of the
      * cursor's date_added (seq > cursor), then later dates. One range over
      * the row value (date_added, seq) would not seek on seq in SQLite, and a
-     * bulk add puts thousands of rows on one date_added.
+     * bulk add puts thousands of rows on one date_added. The dialects want
+     * the merge written differently (STORE.md, "Keyset pages"):
+     *  - SQLite merges the two SELECTs of a compound as they come out of
+     *    their indexes, each stopped at the LIMIT. Wrapped in subqueries,
+     *    each branch's rows, bodies included, went through a temporary
+     *    B-tree to be sorted again (most of a page's cost).
+     *  - PostgreSQL plans the bare compound as a sort of both whole ranges;
+     *    with each branch ordered and limited in a subquery, it merges two
+     *    index scans.
      */
-    sqlb_put(b,
-            "%sSELECT * FROM (SELECT %s FROM objects o WHERE o.collection = $%d"
-            " AND o.date_added = $%d AND o.seq > $%d%s ORDER BY o.date_added, o.seq LIMIT $%d) a"
-            " UNION ALL SELECT * FROM (SELECT %s FROM objects o WHERE o.collection = $%d"
-            " AND o.date_added > $%d%s ORDER BY o.date_added, o.seq LIMIT $%d) b"
-            " ORDER BY date_added, seq LIMIT $%d",
-            prefix, q->with_json ? cols_json : cols_manifest, p_coll, p_date, p_seq, where, p_lim,
-            q->with_json ? cols_json : cols_manifest, p_coll, p_date, where, p_lim, p_lim);
+    if (st->pg)
+        sqlb_put(b,
+                "%sSELECT * FROM (SELECT %s FROM objects o WHERE o.collection = $%d"
+                " AND o.date_added = $%d AND o.seq > $%d%s ORDER BY o.date_added, o.seq"
+                " LIMIT $%d) a UNION ALL SELECT * FROM (SELECT %s FROM objects o"
+                " WHERE o.collection = $%d AND o.date_added > $%d%s"
+                " ORDER BY o.date_added, o.seq LIMIT $%d) b ORDER BY date_added, seq LIMIT $%d",
+                prefix, q->with_json ? cols_json : cols_manifest, p_coll, p_date, p_seq, where,
+                p_lim, q->with_json ? cols_json : cols_manifest, p_coll, p_date, where, p_lim,
+                p_lim);
+    else
+        sqlb_put(b,
+                "%sSELECT %s FROM objects o WHERE o.collection = $%d AND o.date_added = $%d"
+                " AND o.seq > $%d%s UNION ALL SELECT %s FROM objects o WHERE o.collection = $%d"
+                " AND o.date_added > $%d%s ORDER BY date_added, seq LIMIT $%d",
+                prefix, q->with_json ? cols_json : cols_manifest, p_coll, p_date, p_seq, where,
+                q->with_json ? cols_json : cols_manifest, p_coll, p_date, where, p_lim);
     tw_free(where);
     rc = sqlb_prepare(st, b, out, slot, err);
     tw_buf_cleanup(&b->sql);
