@@ -79,12 +79,15 @@ die() {
 hub_start() {
     db=$1
     shift
+    # A fresh file: the old hub's "listening on" line must not be read as this one's.
+    rm -f "$work/serve.err"
     "$tw" hub serve --db "$db" --listen 127.0.0.1:0 --threads "$threads" --quiet \
         --rate 10000000 "$@" 2>"$work/serve.err" &
     hub_pid=$!
     port=
     for _ in $(seq 1 200); do
-        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/serve.err" | head -1)
+        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/serve.err" 2>/dev/null |
+            head -1)
         [ -n "$port" ] && break
         kill -0 "$hub_pid" 2>/dev/null || break
         sleep 0.05

@@ -135,6 +135,9 @@ void tw__cfg_append_top(struct tw__cfg_ctx *c, struct tw_cfg_node *n)
     c->d->n_nodes++;
 }
 
+static void warn_v(struct tw_devconf *d, struct tw__devconf_mem *m, uint32_t line, const char *fmt,
+        va_list ap) TW_PRINTF(4, 0);
+
 static void warn_v(
         struct tw_devconf *d, struct tw__devconf_mem *m, uint32_t line, const char *fmt, va_list ap)
 {
