@@ -243,6 +243,7 @@ enum kw_kind {
     KW_TEXT,      /* authentication text X (HSRP, VRRP) */
     KW_NTPVALUE,  /* Junos ntp authentication-key N type md5 value X */
     KW_AUTH,      /* ip nhrp authentication X; standby|vrrp|glbp N authentication X */
+    KW_REST,      /* everything after it: manual IPsec keys (session-key, ipsec spi N ...) */
 };
 
 struct keyword {
@@ -257,24 +258,16 @@ struct keyword {
     }
 
 static const struct keyword keywords[] = {
-    KW("password", KW_PASSWORD),
-    KW("secret", KW_PASSWORD),
-    KW("passwd", KW_VALUE),
-    KW("key", KW_KEY),
-    KW("key-string", KW_KEYSTRING),
-    KW("set-key", KW_SUBWORD),
-    KW("wpa-psk", KW_SUBWORD),
-    KW("pre-shared-key", KW_SUBWORD),
-    KW("authentication-key", KW_AUTHKEY),
-    KW("message-digest-key", KW_MDKEY),
-    KW("community", KW_COMMUNITY),
-    KW("community-name", KW_VALUE),
-    KW("text", KW_TEXT),
-    KW("value", KW_NTPVALUE),
-    KW("password-encrypt", KW_VALUE),
-    KW("passphrase", KW_VALUE),
-    KW("plain-text-password-value", KW_VALUE),
-    KW("authentication", KW_AUTH),
+    KW("password", KW_PASSWORD), KW("secret", KW_PASSWORD), KW("passwd", KW_VALUE),
+    KW("key", KW_KEY), KW("key-string", KW_KEYSTRING), KW("set-key", KW_SUBWORD),
+    KW("wpa-psk", KW_SUBWORD), KW("pre-shared-key", KW_SUBWORD),
+    KW("authentication-key", KW_AUTHKEY), KW("message-digest-key", KW_MDKEY),
+    KW("community", KW_COMMUNITY), KW("community-name", KW_VALUE), KW("text", KW_TEXT),
+    KW("value", KW_NTPVALUE), KW("password-encrypt", KW_VALUE), KW("passphrase", KW_VALUE),
+    KW("plain-text-password-value", KW_VALUE), KW("authentication", KW_AUTH),
+    KW("cak", KW_VALUE),        /* Junos MACsec pre-shared-key ckn NAME cak "X" */
+    KW("session-key", KW_REST), /* IOS/ASA manual IPsec: set session-key ... cipher X ... */
+    KW("spi", KW_REST),         /* OSPFv3: authentication|encryption ipsec spi N alg [..] X */
 };
 
 /* Words after `password` or `secret` that are settings, not secrets. */
@@ -390,9 +383,15 @@ static void value_at(struct masker *m, size_t v, bool rest, bool type_words)
 {
     bool clear = true;
 
+    (void)type_words; /* XR's `encrypted` / `clear` are type words wherever a value follows */
+    /* Qualifiers before the value (`key ascii-text X`, `lsp-password hmac-md5 encrypted X`). */
+    while (v + 1 < m->nw && (is_any(m, v, subwords, TW_ARRAY_LEN(subwords)) ||
+                                    is_any(m, v, hash_algos, TW_ARRAY_LEN(hash_algos)) ||
+                                    IS(m, v, "hmac-md5") || IS(m, v, "text")))
+        v++;
     if (v >= m->nw)
         return;
-    if (is_type(m, v, type_words) && v + 1 < m->nw) {
+    if (is_type(m, v, true) && v + 1 < m->nw) {
         if (m->isakmp && (IS(m, v + 1, "address") || IS(m, v + 1, "hostname"))) {
             mask_word(m, v); /* crypto isakmp key 7 address ...: "7" is the key */
             return;
@@ -488,6 +487,9 @@ static void on_keyword(struct masker *m, size_t k, enum kw_kind kind, size_t fir
                 mask_word(m, v);
             break;
         case KW_NONE:
+            break;
+        case KW_REST:
+            mask_rest(m, v);
             break;
         case KW_NTPVALUE:
             if (m->seen_authkey)

@@ -1180,7 +1180,12 @@ static int parse_args(int argc, char **argv, struct audit_opts *o)
 
 static void print_err(const char *path, const struct tw_err *err)
 {
-    if (err->line > 0 && err->column > 0)
+    size_t n = strlen(path);
+
+    /* The rule and vulnerability parsers name the file and position in the message already. */
+    if (strncmp(err->msg, path, n) == 0 && err->msg[n] == ':')
+        fprintf(stderr, "%s: %s\n", prog, err->msg);
+    else if (err->line > 0 && err->column > 0)
         fprintf(stderr, "%s: %s:%zu:%zu: %s\n", prog, path, err->line, err->column, err->msg);
     else if (err->line > 0)
         fprintf(stderr, "%s: %s:%zu: %s\n", prog, path, err->line, err->msg);

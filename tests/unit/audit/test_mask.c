@@ -29,6 +29,33 @@ struct mask_case {
 };
 
 static const struct mask_case cases[] = {
+    /* A qualifier or XR type word between the keyword and the value. */
+    { TW_PLAT_IOSXR, "authentication-key encrypted SECRETX2",
+            "authentication-key encrypted <masked>" },
+    { TW_PLAT_IOSXR, "radius-server host 10.0.0.1 auth-port 1812 key encrypted SECRETX6",
+            "radius-server host 10.0.0.1 auth-port 1812 key encrypted <masked>" },
+    { TW_PLAT_IOSXR, "message-digest-key 1 md5 encrypted SECRETX3",
+            "message-digest-key 1 md5 encrypted <masked>" },
+    { TW_PLAT_IOSXR, "lsp-password hmac-md5 encrypted SECRETX10",
+            "lsp-password hmac-md5 encrypted <masked>" },
+    { TW_PLAT_JUNOS,
+            "security ipsec vpn V manual authentication algorithm hmac-sha1-96 key ascii-text "
+            "\"$9$SECRETMAN6\"",
+            "security ipsec vpn V manual authentication algorithm hmac-sha1-96 key ascii-text "
+            "\"<masked>\"" },
+    { TW_PLAT_ASA, "failover key hex 0123456789SECRETFO4", "failover key hex <masked>" },
+    /* Secrets with grammars of their own. */
+    { TW_PLAT_JUNOS,
+            "security macsec connectivity-association CA pre-shared-key ckn abcd cak "
+            "\"$9$SECRETCAK4\"",
+            "security macsec connectivity-association CA pre-shared-key <masked> abcd cak "
+            "\"<masked>\"" },
+    { TW_PLAT_IOS, "set session-key inbound esp 256 cipher SECRETCIPH1 authenticator SECRETAUTH2",
+            "set session-key <masked>" },
+    { TW_PLAT_IOS, "area 0 authentication ipsec spi 256 sha1 SECRETV3AUTH12",
+            "area 0 authentication ipsec spi <masked>" },
+    { TW_PLAT_IOS, "ipv6 ospf authentication ipsec spi 500 md5 SECRETV3MD5",
+            "ipv6 ospf authentication ipsec spi <masked>" },
     /* IOS and IOS XE */
     { TW_PLAT_IOS, "enable secret 9 $9$abcdefgh", "enable secret 9 <masked>" },
     { TW_PLAT_IOS, "enable secret 5 $1$abcd$efgh", "enable secret 5 <masked>" },
