@@ -15,12 +15,14 @@ libpcre2-dev
 libxxhash-dev
 nettle-dev
 libpcap-dev
+libzstd-dev
 libmicrohttpd-dev libgnutls28-dev gnutls-bin
 libsqlite3-dev
 libpq-dev postgresql
 libcurl4-gnutls-dev curl
 python3
 jq valgrind
+nfdump softflowd
 "
 BENCH_PACKAGES="tcpdump tshark wrk"
 

@@ -16,6 +16,7 @@ static const struct tw_cmd commands[] = {
     { "hunt", tw_cmd_hunt, "hunt packet captures for the intelligence, through every tunnel" },
     { "hub", tw_cmd_hub, "the TAXII 2.1 sharing hub: organisations, keys, TLP, access log" },
     { "audit", tw_cmd_audit, "audit device configurations: hardening, tradecraft, CVEs, drift" },
+    { "flows", tw_cmd_flows, "collect NetFlow/IPFIX into an archive and retro-hunt it" },
     { "demo", tw_cmd_demo, "run the intelligence workflow on the embedded sample bundle" },
 };
 

@@ -63,6 +63,7 @@ int tw_cmd_hunt(int argc, char **argv);
 int tw_cmd_demo(int argc, char **argv);
 int tw_cmd_hub(int argc, char **argv);
 int tw_cmd_audit(int argc, char **argv);
+int tw_cmd_flows(int argc, char **argv);
 /* `tidewatch hub import` (cmd_hub_import.c), a row of the hub family's table. */
 int tw_hub_import(int argc, char **argv);
 /* The sharing loop of `tidewatch demo` through a live hub (demo_hub.c). */
