@@ -836,7 +836,9 @@ int tw_stix_read_mem(const char *data, size_t len, const char *name, unsigned fl
     if (b == NULL) {
         return tw_err_set(err, TW_ENOMEM, TW_NOPOS, "%s: out of memory", name);
     }
-    b->root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    b->root = tw__json_fast_load(data, len);
+    if (b->root == NULL)
+        b->root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (b->root == NULL && json_error_code(&je) == json_error_duplicate_key) {
         dup = je;
         had_dup = true;

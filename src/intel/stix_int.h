@@ -151,4 +151,11 @@ void tw__stix_check_order(struct tw__stix_ctx *c, const json_t *o, const char *e
 /* Whether a reference to `type` is allowed by a `targets` list. */
 bool tw__stix_target_ok(struct tw_str type, const char *targets);
 
+/*
+ * json_fast.c: the tree json_loadb(data, len, JSON_REJECT_DUPLICATES |
+ * JSON_DECODE_ANY) would build, for plain well-formed JSON; NULL when the
+ * text needs jansson's own loader (an error, or a case this does not handle).
+ */
+json_t *tw__json_fast_load(const char *data, size_t len);
+
 #endif

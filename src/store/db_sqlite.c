@@ -18,6 +18,16 @@
  * per request) waited milliseconds for a lock held for a fraction of one.
  * With the mutex a waiting thread is woken as soon as the lock is free. The
  * busy timeout still covers writers in other processes (the hub's CLI).
+ *
+ * Checkpoints run after the write lock is released. SQLite's automatic
+ * checkpoint runs inside the COMMIT that crosses the WAL threshold, so it ran
+ * with the in-process mutex held: every writer of the hub waited while one
+ * of them copied the WAL into the database file and synced it (with an
+ * ingest of 5,000-object envelopes, nearly every add). Each connection now
+ * has a WAL hook that only notes the WAL's size; once the lock is released
+ * a connection that saw it reach TW_SQLITE_CHECKPOINT_FRAMES runs a PASSIVE
+ * checkpoint, which takes no write lock: other writers go on meanwhile, and
+ * a second checkpointer finds the checkpoint lock taken and leaves it.
  */
 #include <assert.h>
 #include <errno.h>
@@ -50,6 +60,9 @@
  */
 #define TW_SQLITE_STMT_JOURNAL_SPILL (4 << 20)
 
+/* WAL frames (pages) after which a connection checkpoints: SQLite's default. */
+#define TW_SQLITE_CHECKPOINT_FRAMES 1000
+
 /* The in-process write lock of one database file, shared by its connections. */
 struct writer_lock {
     struct writer_lock *next; /* the registry's list */
@@ -64,6 +77,7 @@ struct sqlite_db {
     sqlite3 *h;
     struct writer_lock *wl; /* NULL when the file could not be identified */
     bool writing;           /* this connection holds wl->mutex */
+    int wal_frames;         /* the WAL's size at this connection's last commit */
 };
 
 static pthread_mutex_t writer_locks_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -246,6 +260,38 @@ static void writer_leave(struct sqlite_db *d)
     d->writing = false;
     if (d->wl != NULL)
         (void)pthread_mutex_unlock(&d->wl->mutex);
+}
+
+/*
+ * Called by SQLite after each commit of this connection (sqlite3_wal_hook).
+ * A transaction's commit only notes the size (op_commit checkpoints after
+ * releasing the lock); a write outside a transaction holds no lock of ours,
+ * so it checkpoints here, as SQLite's own hook would.
+ */
+static int wal_hook(void *arg, sqlite3 *h, const char *db, int frames)
+{
+    struct sqlite_db *d = arg;
+
+    d->wal_frames = frames;
+    if (!d->writing && frames >= TW_SQLITE_CHECKPOINT_FRAMES) {
+        d->wal_frames = 0;
+        (void)sqlite3_wal_checkpoint_v2(h, db, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    }
+    return SQLITE_OK;
+}
+
+/*
+ * Outside any transaction and without the write lock: a PASSIVE checkpoint
+ * once the WAL has grown past the threshold. Its result is not the caller's
+ * business (a busy checkpointer, a reader pinning the WAL): the next commit
+ * tries again.
+ */
+static void checkpoint_if_due(struct sqlite_db *d)
+{
+    if (d->wal_frames < TW_SQLITE_CHECKPOINT_FRAMES || d->writing || !sqlite3_get_autocommit(d->h))
+        return;
+    d->wal_frames = 0;
+    (void)sqlite3_wal_checkpoint_v2(d->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 }
 
 /* ==== Operations ==== */
@@ -488,10 +534,12 @@ static int op_commit(struct tw__db *db, struct tw_err *err)
 {
     int rc = op_exec(db, "COMMIT", err);
 
-    if (rc != TW_OK)
+    if (rc != TW_OK) {
         op_rollback(db);
-    else
+    } else {
         writer_leave((struct sqlite_db *)db);
+        checkpoint_if_due((struct sqlite_db *)db);
+    }
     return rc;
 }
 
@@ -618,6 +666,7 @@ int tw__db_open_sqlite(
     }
     d->base.ops = &sqlite_ops;
     d->h = h;
+    (void)sqlite3_wal_hook(h, wal_hook, d);
     d->wl = writer_lock_ref(path);
     *out = &d->base;
     return TW_OK;
