@@ -497,8 +497,11 @@ int tw_index_add(struct tw_index *idx, const json_t *indicator, uint8_t tlp, str
     for (size_t i = 0; i < c.n && rc == TW_OK; i++) {
         const struct staged *a = &c.atoms[i];
 
-        rc = tw__index_commit_atom(idx, a->kind, &a->net, a->plen, a->suffix,
-                tw_str_make(c.scratch.ptr + a->key_off, a->key_len), n);
+        /* An address atom has no key text, and the scratch buffer may be empty. */
+        const char *key = c.scratch.ptr != NULL ? c.scratch.ptr + a->key_off : "";
+
+        rc = tw__index_commit_atom(
+                idx, a->kind, &a->net, a->plen, a->suffix, tw_str_make(key, a->key_len), n);
     }
     if (rc == TW_OK && !(ind.flags & TW_IND_EXACT))
         rc = tw__index_note_pattern(
