@@ -47,6 +47,9 @@ struct tw_flowhunt_config {
     int64_t to_ms;                      /* INT64_MAX: no upper bound (on first_ms) */
     const struct tw_flowfilter *filter; /* optional extra condition */
     unsigned threads;                   /* 0 = one per online CPU */
+    unsigned cols;                      /* TW_FARCH_COL_* the hits' records must carry besides the
+                                           addresses; 0 = all. Other fields may be zero. Reading
+                                           fewer columns makes blocks with hits cheaper. */
 };
 
 struct tw_flowhunt_stats {
