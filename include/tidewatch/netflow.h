@@ -80,9 +80,13 @@ void tw_nf_decoder_free(struct tw_nf_decoder *d);
  * to the version, `rec->sampling` from the v5 header or the exporter's
  * sampling options when known.
  *
- * Returns TW_OK, or an error (TW_EPARSE for a malformed or unsupported
- * datagram, with `err` naming the byte offset) after emitting what could be
- * decoded. Either way the datagram is counted in the stats.
+ * Returns TW_OK, or an error after emitting what could be decoded, with `err`
+ * naming the byte offset: TW_ETRUNC for something that runs past its end,
+ * TW_ESYNTAX for a malformed or unsupported datagram, TW_ELIMIT for one over
+ * TW_NF_MAX_DATAGRAM bytes, TW_ENOMEM. Either way the datagram is counted in
+ * the stats. IPFIX sequence numbers count options data records too (RFC 7011
+ * section 3.1); data records without addresses are counted in
+ * options_records and not emitted.
  */
 int tw_nf_decode(struct tw_nf_decoder *d, const struct tw_ip *exporter, const uint8_t *data,
         size_t len, tw_nf_emit_fn emit, void *arg, struct tw_err *err) TW_MUST_CHECK;
@@ -101,7 +105,7 @@ void tw_nf_decoder_stats(const struct tw_nf_decoder *d, struct tw_nf_stats *out)
  */
 struct tw_nf_encoder_config {
     int version;             /* 5, 9 or 10 */
-    uint32_t domain;         /* v9 source id / IPFIX observation domain id / v5 engine id */
+    uint32_t domain;         /* v9 source id / IPFIX observation domain / v5 engine type<<8|id */
     uint32_t template_every; /* datagrams between template refreshes; 0 = first only */
     size_t max_datagram;     /* payload size limit; 0 = 1400 (v5: at most 30 records) */
     int64_t boot_ms;         /* exporter boot time (epoch ms), for sysUptime-relative times */
