@@ -6,8 +6,11 @@
 #ifndef TW_CLI_H
 #define TW_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+#include <sys/socket.h>
 
 /* Exit statuses, documented in tidewatch(1). */
 enum tw_exit {
@@ -56,6 +59,16 @@ int tw_cli_write_atomic(const char *path, const char *data, size_t len, struct t
  * out. Returns an exit status, having said what is wrong on stderr.
  */
 int tw_cli_read_key(const char *prog, const char *file, char *out, size_t size);
+
+struct sockaddr_storage;
+
+/*
+ * Parses "ADDR:PORT" (numeric IPv4) or "[ADDR]:PORT" (numeric IPv6) into a
+ * socket address; host names are refused. Port 0 (the kernel chooses) only
+ * when `port0`. Returns 0, or -1 with `why` set.
+ */
+int tw_cli_parse_sockaddr(
+        const char *s, bool port0, struct sockaddr_storage *ss, socklen_t *len, const char **why);
 
 /* The family entry points (src/cli/cmd_<name>.c). */
 int tw_cmd_intel(int argc, char **argv);

@@ -4,10 +4,14 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +19,7 @@
 #include "tidewatch/alloc.h"
 #include "tidewatch/buf.h"
 #include "tidewatch/err.h"
+#include "tidewatch/str.h"
 
 int tw_cli_slurp(const char *path, size_t max, struct tw_buf *out, struct tw_err *err)
 {
@@ -128,4 +133,70 @@ int tw_cli_read_key(const char *prog, const char *file, char *out, size_t size)
     }
     (void)snprintf(out, size, "%s", env);
     return TW_EXIT_OK;
+}
+
+int tw_cli_parse_sockaddr(
+        const char *s, bool port0, struct sockaddr_storage *ss, socklen_t *len, const char **why)
+{
+    char host[INET6_ADDRSTRLEN];
+    const char *colon;
+    size_t host_len;
+    uint64_t port;
+    bool v6 = false;
+
+    if (s == NULL || s[0] == '\0') {
+        *why = "no address";
+        return -1;
+    }
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (close == NULL || close[1] != ':') {
+            *why = "an IPv6 address is written [ADDR]:PORT";
+            return -1;
+        }
+        host_len = (size_t)(close - s - 1);
+        if (host_len == 0 || host_len >= sizeof(host)) {
+            *why = "bad IPv6 address";
+            return -1;
+        }
+        memcpy(host, s + 1, host_len);
+        colon = close + 1;
+        v6 = true;
+    } else {
+        colon = strrchr(s, ':');
+        if (colon == NULL || colon == s || (size_t)(colon - s) >= sizeof(host) ||
+                memchr(s, ':', (size_t)(colon - s)) != NULL) {
+            *why = "expected ADDR:PORT ([ADDR]:PORT for IPv6)";
+            return -1;
+        }
+        host_len = (size_t)(colon - s);
+        memcpy(host, s, host_len);
+    }
+    host[host_len] = '\0';
+    if (tw_parse_u64(tw_str_cstr(colon + 1), UINT16_MAX, &port) != TW_OK || (!port0 && port == 0)) {
+        *why = port0 ? "the port must be a number from 0 to 65535"
+                     : "the port must be a number from 1 to 65535";
+        return -1;
+    }
+    memset(ss, 0, sizeof(*ss));
+    if (v6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+        if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) {
+            *why = "not a numeric IPv6 address";
+            return -1;
+        }
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)port);
+        *len = sizeof(*a);
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)ss;
+        if (inet_pton(AF_INET, host, &a->sin_addr) != 1) {
+            *why = "not a numeric IPv4 address";
+            return -1;
+        }
+        a->sin_family = AF_INET;
+        a->sin_port = htons((uint16_t)port);
+        *len = sizeof(*a);
+    }
+    return 0;
 }

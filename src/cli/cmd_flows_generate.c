@@ -130,75 +130,6 @@ static int64_t gen_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * Parses "ADDR:PORT" (numeric IPv4) or "[ADDR]:PORT" (numeric IPv6) into a
- * socket address. Host names are refused. Returns 0, or -1 with `why` set.
- */
-static int gen_parse_addr(
-        const char *s, struct sockaddr_storage *ss, socklen_t *len, const char **why)
-{
-    char host[INET6_ADDRSTRLEN];
-    const char *colon;
-    size_t host_len;
-    uint64_t port;
-    bool v6 = false;
-
-    if (s == NULL || s[0] == '\0') {
-        *why = "no address";
-        return -1;
-    }
-    if (s[0] == '[') {
-        const char *close = strchr(s, ']');
-        if (close == NULL || close[1] != ':') {
-            *why = "an IPv6 address is written [ADDR]:PORT";
-            return -1;
-        }
-        host_len = (size_t)(close - s - 1);
-        if (host_len == 0 || host_len >= sizeof(host)) {
-            *why = "bad IPv6 address";
-            return -1;
-        }
-        memcpy(host, s + 1, host_len);
-        colon = close + 1;
-        v6 = true;
-    } else {
-        colon = strrchr(s, ':');
-        if (colon == NULL || colon == s || (size_t)(colon - s) >= sizeof(host) ||
-                memchr(s, ':', (size_t)(colon - s)) != NULL) {
-            *why = "expected ADDR:PORT ([ADDR]:PORT for IPv6)";
-            return -1;
-        }
-        host_len = (size_t)(colon - s);
-        memcpy(host, s, host_len);
-    }
-    host[host_len] = '\0';
-    if (tw_parse_u64(tw_str_cstr(colon + 1), UINT16_MAX, &port) != TW_OK || port == 0) {
-        *why = "the port must be a number from 1 to 65535";
-        return -1;
-    }
-    memset(ss, 0, sizeof(*ss));
-    if (v6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-        if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1) {
-            *why = "not a numeric IPv6 address";
-            return -1;
-        }
-        a->sin6_family = AF_INET6;
-        a->sin6_port = htons((uint16_t)port);
-        *len = sizeof(*a);
-    } else {
-        struct sockaddr_in *a = (struct sockaddr_in *)ss;
-        if (inet_pton(AF_INET, host, &a->sin_addr) != 1) {
-            *why = "not a numeric IPv4 address";
-            return -1;
-        }
-        a->sin_family = AF_INET;
-        a->sin_port = htons((uint16_t)port);
-        *len = sizeof(*a);
-    }
-    return 0;
-}
-
 /* Parses --start: RFC 3339 (any offset) or integer seconds since the epoch. */
 static int gen_parse_start(const char *s, int64_t *out_ms)
 {
@@ -413,7 +344,7 @@ int tw_flows_generate(int argc, char **argv)
         fputs(generate_help, stdout);
         return TW_EXIT_OK;
     }
-    if (gen_parse_addr(o.to, &ss, &ss_len, &why) != 0)
+    if (tw_cli_parse_sockaddr(o.to, false, &ss, &ss_len, &why) != 0)
         return tw_cli_usage_error(prog, "--to %s: %s", o.to, why);
 
     memset(&syn, 0, sizeof(syn));
