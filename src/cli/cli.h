@@ -83,5 +83,8 @@ int tw_hub_import(int argc, char **argv);
 int tw_demo_hub(void);
 /* Step 9 of `tidewatch demo`: the sample fleet audited (demo_audit.c); html_path may be NULL. */
 int tw_demo_audit(const char *html_path);
+struct tw_index;
+/* Step 10 of the demo (demo_flows.c): NetFlow collected over loopback, then hunted. */
+int tw_demo_flows(const struct tw_index *idx);
 
 #endif

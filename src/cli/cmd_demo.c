@@ -290,12 +290,22 @@ int tw_cmd_demo(int argc, char **argv)
     if (tw_demo_audit(audit_html) != TW_EXIT_OK)
         status = TW_EXIT_ERROR;
 
+    heading("10. Collect NetFlow and retro-hunt it   (tidewatch flows collect, flows hunt)");
+    fflush(stdout);
+    idx = tw_index_new(TW_INDEX_MAX_INDICATORS);
+    if (idx == NULL || tw_intel_index_bundle(idx, b) != TW_OK || tw_index_build(idx) != TW_OK ||
+            tw_demo_flows(idx) != TW_EXIT_OK)
+        status = TW_EXIT_ERROR;
+    tw_index_free(idx);
+    idx = NULL;
+
     printf("\nTry it yourself: tidewatch demo --write-bundle demo.json; then\n"
            "  tidewatch intel check demo.json\n"
            "  tidewatch intel lookup -i demo.json 203.0.113.17\n"
            "  tidewatch intel convert --to suricata -o /tmp demo.json\n"
            "  tidewatch hunt -i demo.json --sightings sightings.json CAPTURE.pcap\n"
-           "  tidewatch audit --intel demo.json --baseline samples/audit/baseline samples/audit\n");
+           "  tidewatch audit --intel demo.json --baseline samples/audit/baseline samples/audit\n"
+           "  tidewatch flows hunt --archive DIR -i demo.json --eve alerts.json\n");
     tw_stix_bundle_free(b);
     return status == TW_EXIT_FINDINGS ? TW_EXIT_ERROR : status;
 }
