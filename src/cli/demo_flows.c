@@ -9,6 +9,7 @@
  * and is decoded as `flows collect` decodes it; the archive and the hunt are
  * those of `flows collect` and `flows hunt`.
  */
+/* NOLINTNEXTLINE(readability-identifier-naming): the C library's feature macro, for nftw */
 #define _XOPEN_SOURCE 700
 #include <stdio.h>
 #include <stdlib.h>
