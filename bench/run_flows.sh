@@ -159,8 +159,8 @@ echo "== archive sizes"
 tw_bytes=$(du -sb "$dir/tw" | cut -f1)
 nf_bytes=$(du -sb "$dir/nf" | cut -f1)
 awk -v t="$tw_bytes" -v f="$nf_bytes" -v a="$tw_kept" -v b="$nf_kept" 'BEGIN {
-    printf "tidewatch archive  %12d bytes  %6.1f bytes/flow\n", t, (a > 0 ? t / a : 0)
-    printf "nfcapd -y (LZ4)    %12d bytes  %6.1f bytes/flow\n", f, (b > 0 ? f / b : 0)
+    printf "tidewatch archive  %12.0f bytes  %6.1f bytes/flow\n", t, (a > 0 ? t / a : 0)
+    printf "nfcapd -y (LZ4)    %12.0f bytes  %6.1f bytes/flow\n", f, (b > 0 ? f / b : 0)
     if (t > 0) printf "nfdump / tidewatch size: %.2f\n", f / t }'
 
 echo
